@@ -1,0 +1,3 @@
+"""The ``lattice`` command line: parses arguments, calls the library, prints with rich."""
+
+__all__: list[str] = []

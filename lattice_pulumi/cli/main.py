@@ -1,0 +1,23 @@
+"""Entry point of the ``lattice`` command: builds the typer app from one module per topic."""
+
+from __future__ import annotations
+
+import typer
+
+from lattice_pulumi.cli import spec_commands
+
+__all__ = ["app", "run"]
+
+app = typer.Typer(
+    name="lattice",
+    help="Self-managing Kubernetes fleets with zero-trust networking, on Pulumi.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+spec_commands.register(app)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,18 @@
+"""Shared fixtures: project paths and the third-party CRD schemas folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CRD_SCHEMAS = ROOT.parent / "shared" / "crd-schemas"
+
+
+@pytest.fixture
+def crd_schemas() -> Path:
+    if not CRD_SCHEMAS.is_dir():
+        pytest.skip(f"third-party CRD schemas not found at {CRD_SCHEMAS} (checkout outside the workspace)")
+    return CRD_SCHEMAS
