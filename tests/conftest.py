@@ -14,5 +14,5 @@ CRD_SCHEMAS = ROOT.parent / "shared" / "crd-schemas"
 @pytest.fixture
 def crd_schemas() -> Path:
     if not CRD_SCHEMAS.is_dir():
-        pytest.skip(f"third-party CRD schemas not found at {CRD_SCHEMAS} (checkout outside shared/)")
+        pytest.skip(f"no third-party CRD schemas at {CRD_SCHEMAS} (checkout outside shared/)")
     return CRD_SCHEMAS
