@@ -1,0 +1,91 @@
+"""Validate generated manifests: core kinds with kubernetes-validate, custom kinds against
+the JSON schemas in ../shared/crd-schemas. Shared by every compiler's tests."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from tests.conftest import CRD_SCHEMAS
+
+KUBERNETES_VERSION = "1.34.0"
+# Kinds with no schema in the catalogue: checked by their documented fields in unit tests.
+NO_SCHEMA = {
+    ("controlplane.cluster.x-k8s.io", "RKE2ControlPlane"),
+    ("bootstrap.cluster.x-k8s.io", "RKE2ConfigTemplate"),
+}
+
+
+@functools.cache
+def _custom_validator(group: str, kind: str, version: str) -> jsonschema.Draft7Validator:
+    path = CRD_SCHEMAS / group / f"{kind.lower()}_{version}.json"
+    if not path.is_file():
+        raise AssertionError(f"no schema for {group}/{version} {kind} at {path}")
+    return jsonschema.Draft7Validator(json.loads(path.read_text()))
+
+
+def validation_errors(
+    obj: dict[str, Any], kubernetes_version: str = KUBERNETES_VERSION
+) -> list[str]:
+    """Problems of one object ([] when valid)."""
+    group, _, version = obj["apiVersion"].rpartition("/")
+    if (group, obj["kind"]) in NO_SCHEMA:
+        return []
+    if not _is_custom_group(group):
+        try:
+            kubernetes_validate.validate(obj, kubernetes_version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            return [f"{'.'.join(map(str, exc.path))}: {exc.message}"]
+        return []
+    if not CRD_SCHEMAS.is_dir():
+        pytest.skip(f"no third-party CRD schemas at {CRD_SCHEMAS}")
+    validator = _custom_validator(group, obj["kind"], version)
+    return [
+        f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(obj)
+    ]
+
+
+def _is_custom_group(group: str) -> bool:
+    """Third-party groups (gateway.networking.k8s.io and *.x-k8s.io included) are CRDs."""
+    return "." in group and group not in _CORE_GROUPS
+
+
+_CORE_GROUPS = {
+    "rbac.authorization.k8s.io",
+    "apiextensions.k8s.io",
+    "storage.k8s.io",
+    "networking.k8s.io",
+    "admissionregistration.k8s.io",
+    "coordination.k8s.io",
+    "scheduling.k8s.io",
+    "node.k8s.io",
+    "discovery.k8s.io",
+    "certificates.k8s.io",
+    "autoscaling",
+    "batch",
+    "apps",
+    "policy",
+}
+
+
+def assert_valid(
+    objects: Iterable[dict[str, Any]], kubernetes_version: str = KUBERNETES_VERSION
+) -> None:
+    """Every object valid, or one assertion listing every problem with the object's identity."""
+    problems = []
+    for obj in objects:
+        meta = obj.get("metadata", {})
+        ident = f"{obj.get('kind')} {meta.get('namespace', '')}/{meta.get('name')}"
+        problems += [f"{ident}: {p}" for p in validation_errors(obj, kubernetes_version)]
+    assert problems == [], "\n".join(problems)
+
+
+def schema_path(group: str, kind: str, version: str) -> Path:
+    return CRD_SCHEMAS / group / f"{kind.lower()}_{version}.json"
