@@ -54,7 +54,8 @@ class LatticeError(Exception):
     """Root of every error lattice-pulumi raises on purpose."""
 
 
-@dataclass(frozen=True)
+# Exceptions are not frozen dataclasses: raising sets __traceback__ and __context__ on them.
+@dataclass
 class SpecError(LatticeError):
     """One problem in one document, located as precisely as the input allows."""
 
@@ -92,7 +93,7 @@ class SpecError(LatticeError):
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class SpecErrors(LatticeError):
     """Every problem found in one load, so a user fixes them all in one pass."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from lattice_pulumi.cli import policy as policy_commands
 from lattice_pulumi.cli import spec_commands
 
 __all__ = ["app", "run"]
@@ -16,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 spec_commands.register(app)
+policy_commands.register(app)
 
 
 def run() -> None:

@@ -23,10 +23,12 @@ BROKEN = [
     # -- envelope
     case("- a\n- b\n", "", "expected a mapping with apiVersion and kind", "document is a list"),
     case(changed(service(), "kind", "Gadget"), "kind",
-         "unknown kind 'Gadget': expected one of LatticeExternalService, LatticeService, "
+         "unknown kind 'Gadget': expected one of CedarPolicy, CloudProvider, LatticeBackupPolicy, "
+         "LatticeCluster, LatticeExternalService, LatticeService, SecretProvider, "
          "or a Score file (score.dev/v1b1)", "unknown kind"),
     case(changed(service(), "kind"), "",
-         "missing kind: expected one of LatticeExternalService, LatticeService, "
+         "missing kind: expected one of CedarPolicy, CloudProvider, LatticeBackupPolicy, "
+         "LatticeCluster, LatticeExternalService, LatticeService, SecretProvider, "
          "or a Score file (score.dev/v1b1)", "missing kind"),
     case(changed(service(), "apiVersion", "lattice.dev/v1"), "apiVersion",
          "apiVersion 'lattice.dev/v1' is not served: expected lattice.dev/v1alpha1",

@@ -1,0 +1,81 @@
+"""What a compiler knows beyond the spec it compiles: the cluster, its neighbours, the rules.
+
+A ``CompileContext`` is plain frozen data plus the authorizer; compilers read it and never
+change it, so one context can serve many compiles (and many threads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from lattice_pulumi.policy.authorizer import Authorizer, CedarAuthorizer
+from lattice_pulumi.spec.external import LatticeExternalService
+from lattice_pulumi.spec.service import LatticeService
+
+__all__ = ["ClusterInfo", "CompileContext", "default_authorizer", "service_key"]
+
+
+def service_key(namespace: str, name: str) -> str:
+    """How services are named across the project: ``namespace/name``."""
+    return f"{namespace}/{name}"
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """The cluster the manifests are for."""
+
+    name: str = "local"
+    provider: str = "docker"
+    environment: str = "dev"
+    region: str = ""
+    domain: str = "cluster.local"
+    trust_domain: str = "cluster.local"
+    kubernetes_version: str = "1.34.0"
+    monitoring: bool = False
+    backups: bool = False
+    metrics_endpoint: str = "http://vmselect-lattice.monitoring.svc:8481/select/0/prometheus"
+    gateway_class: str = "istio"
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def default_authorizer() -> Authorizer:
+    """An authorizer with no policies: every override and secret path is denied."""
+    return CedarAuthorizer()
+
+
+@dataclass(frozen=True)
+class CompileContext:
+    """Cluster facts, the services and external services known, images, and the authorizer."""
+
+    cluster: ClusterInfo = field(default_factory=ClusterInfo)
+    services: Mapping[str, LatticeService] = field(default_factory=dict)
+    external_services: Mapping[str, LatticeExternalService] = field(default_factory=dict)
+    images: Mapping[str, str] = field(default_factory=dict)
+    authorizer: Authorizer = field(default_factory=default_authorizer)
+
+    @classmethod
+    def of(
+        cls,
+        objects: list[object],
+        cluster: ClusterInfo | None = None,
+        authorizer: Authorizer | None = None,
+        images: Mapping[str, str] | None = None,
+    ) -> CompileContext:
+        """A context knowing every service and external service in ``objects``."""
+        services = {
+            service_key(o.namespace, o.name): o for o in objects if isinstance(o, LatticeService)
+        }
+        externals = {
+            service_key(o.namespace, o.name): o
+            for o in objects
+            if isinstance(o, LatticeExternalService)
+        }
+        return cls(
+            cluster=cluster or ClusterInfo(),
+            services=services,
+            external_services=externals,
+            images=images or {},
+            authorizer=authorizer or default_authorizer(),
+        )
