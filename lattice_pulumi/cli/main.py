@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from lattice_pulumi.cli import mesh as mesh_commands
 from lattice_pulumi.cli import policy as policy_commands
+from lattice_pulumi.cli import render as render_commands
 from lattice_pulumi.cli import spec_commands
 
 __all__ = ["app", "run"]
@@ -18,6 +20,8 @@ app = typer.Typer(
 )
 spec_commands.register(app)
 policy_commands.register(app)
+render_commands.register(app)
+mesh_commands.register(app)
 
 
 def run() -> None:

@@ -15,7 +15,15 @@ from rich.markup import escape
 
 from lattice_pulumi.errors import LatticeError, SpecError, SpecErrors
 
-__all__ = ["err", "fail", "out", "print_json", "print_spec_errors", "print_spec_errors_line"]
+__all__ = [
+    "err",
+    "escape",
+    "fail",
+    "out",
+    "print_json",
+    "print_spec_errors",
+    "print_spec_errors_line",
+]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -32,7 +32,8 @@ API_VERSIONS: dict[str, str] = {
     "Gateway": "gateway.networking.k8s.io/v1",
     "HTTPRoute": "gateway.networking.k8s.io/v1",
     "GRPCRoute": "gateway.networking.k8s.io/v1",
-    "TCPRoute": "gateway.networking.k8s.io/v1alpha2",
+    # TCPRoute is GA (v1, Standard channel) since Gateway API v1.6; v1alpha2 is deprecated
+    "TCPRoute": "gateway.networking.k8s.io/v1",
     "ReferenceGrant": "gateway.networking.k8s.io/v1beta1",
     # add-ons
     "Certificate": "cert-manager.io/v1",

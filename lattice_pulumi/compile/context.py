@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from lattice_pulumi.policy.authorizer import Authorizer, CedarAuthorizer
+from lattice_pulumi.spec.cluster import LatticeCluster
 from lattice_pulumi.spec.external import LatticeExternalService
 from lattice_pulumi.spec.service import LatticeService
 
@@ -38,6 +39,24 @@ class ClusterInfo:
     metrics_endpoint: str = "http://vmselect-lattice.monitoring.svc:8481/select/0/prometheus"
     gateway_class: str = "istio"
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def from_cluster(cls, cluster: LatticeCluster) -> ClusterInfo:
+        """Facts of a LatticeCluster (environment and region from labels when set)."""
+        spec = cluster.spec
+        config = spec.provider.config
+        labels = dict(cluster.metadata.labels)
+        region = config.aws.region if config.aws is not None else ""
+        return cls(
+            name=cluster.name,
+            provider=config.type,
+            environment=labels.get("lattice.dev/environment", labels.get("environment", "dev")),
+            region=labels.get("lattice.dev/region", region),
+            kubernetes_version=spec.provider.kubernetes.version,
+            monitoring=spec.monitoring.enabled,
+            backups=spec.backups.enabled,
+            labels=MappingProxyType(labels),
+        )
 
 
 def default_authorizer() -> Authorizer:

@@ -11,6 +11,7 @@ __all__ = [
     "MANAGED_BY",
     "SERVICE_LABEL",
     "cluster_labels",
+    "pod_selector",
     "selector",
     "service_labels",
 ]
@@ -21,8 +22,17 @@ CLUSTER_LABEL = "lattice.dev/cluster"
 
 
 def selector(name: str) -> dict[str, str]:
-    """Labels that select a service's pods (stable across versions: never add to it)."""
+    """The Deployment's selector (stable across versions: never add to it)."""
     return {"app.kubernetes.io/name": name, SERVICE_LABEL: name}
+
+
+def pod_selector(name: str) -> dict[str, str]:
+    """Labels policies use to select a service's pods: every pod of it, Flagger's too.
+
+    Flagger renames ``app.kubernetes.io/name`` on the primary pods it creates, so policies
+    (mesh, ingress, disruption budgets) select by the Lattice label alone.
+    """
+    return {SERVICE_LABEL: name}
 
 
 def service_labels(name: str) -> dict[str, str]:

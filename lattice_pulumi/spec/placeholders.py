@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-__all__ = ["PlaceholderError", "Reference", "iter_references", "substitute"]
+__all__ = [
+    "PlaceholderError",
+    "Reference",
+    "iter_references",
+    "reverse_escapes",
+    "substitute",
+]
 
 Reference = tuple[str, ...]
 
@@ -20,43 +26,39 @@ class PlaceholderError(ValueError):
 
 
 def _split_reference(body: str) -> Reference:
-    parts: list[str] = []
-    current = ""
-    i = 0
-    while i < len(body):
-        if body.startswith("\\.", i):
-            current += "."
-            i += 2
-            continue
-        if body[i] == ".":
-            parts.append(current)
-            current = ""
-        else:
-            current += body[i]
-        i += 1
-    parts.append(current)
-    if any(p == "" for p in parts):
+    if "\\." in body:
+        marker = "\x00"
+        parts = [p.replace(marker, ".") for p in body.replace("\\.", marker).split(".")]
+    else:
+        parts = body.split(".")
+    if "" in parts:
         raise PlaceholderError(f"'${{{body}}}' has an empty part: expected ${{a.b.c}}")
     return tuple(parts)
 
 
 def _scan(text: str, on_reference: Callable[[Reference], str]) -> str:
+    if "$" not in text:
+        return text
     out: list[str] = []
     i = 0
-    while i < len(text):
-        if text.startswith("$$", i):
+    while True:
+        dollar = text.find("$", i)
+        if dollar < 0:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:dollar])
+        if text.startswith("$$", dollar):
             out.append("$")
-            i += 2
-        elif text.startswith("${", i):
-            end = text.find("}", i + 2)
+            i = dollar + 2
+        elif text.startswith("${", dollar):
+            end = text.find("}", dollar + 2)
             if end < 0:
-                raise PlaceholderError(f"'{text[i : i + 40]}' has no closing '}}'")
-            out.append(on_reference(_split_reference(text[i + 2 : end])))
+                raise PlaceholderError(f"'{text[dollar:dollar + 40]}' has no closing '}}'")
+            out.append(on_reference(_split_reference(text[dollar + 2 : end])))
             i = end + 1
         else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
+            out.append("$")
+            i = dollar + 1
 
 
 def iter_references(text: str) -> Iterator[Reference]:
@@ -74,3 +76,25 @@ def iter_references(text: str) -> Iterator[Reference]:
 def substitute(text: str, resolve: Callable[[Reference], str]) -> str:
     """``text`` with every placeholder replaced by ``resolve(reference)`` and escapes undone."""
     return _scan(text, resolve)
+
+
+def reverse_escapes(text: str) -> str:
+    """For ``reverseExpand`` files: ``$${x}`` is a placeholder and ``${x}`` stays literal.
+
+    Shell scripts and templates full of ``${VAR}`` can then be embedded unchanged.
+    """
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("$${", i):
+            out.append("${")
+            i += 3
+        elif text.startswith("${", i):
+            out.append("$${")
+            i += 2
+        elif text.startswith("$$", i):
+            out.append("$$")
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)

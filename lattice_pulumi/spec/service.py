@@ -164,7 +164,10 @@ def _check_container(container: Container, resources: dict[str, Any]) -> list[Sp
         found += _check_text(value, resources, ("variables", key))
     for target, file in container.files.items():
         if file.content is not None and not file.no_expand:
-            found += _check_text(file.content, resources, ("files", target, "content"))
+            content = (
+                placeholders.reverse_escapes(file.content) if file.reverse_expand else file.content
+            )
+            found += _check_text(content, resources, ("files", target, "content"))
         if file.source is not None:
             found += _check_text(file.source, resources, ("files", target, "source"))
     for target, mount in container.volumes.items():

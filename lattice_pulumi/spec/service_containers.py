@@ -90,7 +90,12 @@ class Probe(SpecModel):
 
 
 class FileSpec(SpecModel):
-    """A file mounted into the container: inline text, inline bytes (base64) or a source."""
+    """A file mounted into the container: inline text, inline bytes (base64) or a source.
+
+    ``noExpand`` keeps the content verbatim; ``reverseExpand`` swaps the escaping so that
+    ``$${...}`` is a placeholder and ``${...}`` stays literal (for shell scripts and
+    templates full of ``${VAR}``).
+    """
 
     content: str | None = None
     binary_content: str | None = None

@@ -22,7 +22,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 def test_examples_validate() -> None:
     code, out, _ = invoke("policy", "validate", "-f", str(EXAMPLES))
-    assert (code, out) == (0, "11 policies in 6 sources valid\n")
+    assert (code, out) == (0, "13 policies in 8 sources valid\n")
 
 
 def test_validate_reports_every_problem_with_file_and_position(tmp_path: Path) -> None:
