@@ -17,9 +17,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from lattice_pulumi.errors import FieldPath, SpecError, SpecErrors
+from lattice_pulumi.spec import file_sources
 from lattice_pulumi.spec.base import API_VERSION
 from lattice_pulumi.spec.kinds import KINDS, SCORE_API_VERSION, kind_names
 from lattice_pulumi.spec.meta import Resource
+from lattice_pulumi.spec.service import LatticeService
 from lattice_pulumi.spec.yamlsource import Document, parse_documents
 
 __all__ = ["LoadResult", "load", "load_documents", "load_text", "user_path"]
@@ -122,6 +124,10 @@ def _load_document(document: Document, result: LoadResult) -> None:
         result.errors += _from_pydantic(document, exc.errors())
         return
     found = [_relocate(document, problem) for problem in resource.check()]
+    if isinstance(resource, LatticeService) and not any(not e.warning for e in found):
+        base = Path(document.file).parent if document.file != "<input>" else Path.cwd()
+        resource, unread = file_sources.inline_sources(resource, base)
+        found += [_relocate(document, problem) for problem in unread]
     result.errors += [e for e in found if not e.warning]
     result.warnings += [e for e in found if e.warning]
     if not any(not e.warning for e in found):
@@ -155,8 +161,9 @@ def user_path(raw: Any, loc: Sequence[str | int]) -> FieldPath:
             node = node[part]
         elif part == "[key]":  # pydantic's marker for an invalid map key
             break
-        elif i + 1 < len(parts) and _has(node, parts[i + 1]):
-            pass  # a model-only level: skip it
+        elif (skip := _model_only_levels(node, parts, i)) is not None:
+            i += skip  # levels the model has and the document does not
+            continue
         elif isinstance(node, dict) and i + 1 == len(parts) and part == node.get("type"):
             break  # a discriminated union's tag, where a model validator failed
         else:
@@ -165,6 +172,14 @@ def user_path(raw: Any, loc: Sequence[str | int]) -> FieldPath:
             break
         i += 1
     return tuple(out)
+
+
+def _model_only_levels(node: Any, parts: list[str | int], i: int) -> int | None:
+    """How many segments from ``i`` to skip to reach one present in ``node`` (at most 2)."""
+    for skip in (1, 2):
+        if i + skip < len(parts) and _has(node, parts[i + skip]):
+            return skip
+    return None
 
 
 def _has(node: Any, part: str | int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import jsonschema
@@ -11,7 +12,7 @@ from lattice_pulumi.spec import crds, loader
 from lattice_pulumi.spec.kinds import KINDS
 from lattice_pulumi.spec.yamlsource import parse_documents
 from tests.builders import changed, service, to_yaml
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 
 
 def _strict(schema: Any) -> Any:
@@ -124,3 +125,12 @@ def test_schema_accepts_what_the_model_accepts(doc: dict[str, Any]) -> None:
 
 def test_crds_yaml_is_deterministic() -> None:
     assert crds.render_crds_yaml() == crds.render_crds_yaml()
+
+
+def test_crds_match_the_committed_fixture() -> None:
+    """A schema change is deliberate: regenerate with UPDATE_GOLDEN=1 and review the diff."""
+    fixture = ROOT / "tests" / "golden" / "crds.yaml"
+    rendered = crds.render_crds_yaml()
+    if os.environ.get("UPDATE_GOLDEN"):
+        fixture.write_text(rendered)
+    assert rendered == fixture.read_text()
