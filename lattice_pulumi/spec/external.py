@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -30,6 +31,9 @@ _DEFAULT_PORTS = {
     "amqp": 5672,
     "amqps": 5671,
 }
+
+
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 class Endpoint(SpecModel):
@@ -67,6 +71,18 @@ class LatticeExternalServiceSpec(SpecModel):
     def _urls(cls, value: dict[str, str]) -> dict[str, str]:
         for url in value.values():
             parse_endpoint(url)
+        return value
+
+    @field_validator("allowed_requesters")
+    @classmethod
+    def _requesters(cls, value: list[str]) -> list[str]:
+        for item in value:
+            parts = item.split("/")
+            if item == "*" or (len(parts) <= 2 and all(_LABEL.fullmatch(p) for p in parts)):
+                continue
+            raise ValueError(
+                f"'{item}' is not a requester: expected a service name, namespace/name, or '*'"
+            )
         return value
 
     def parsed_endpoints(self) -> dict[str, Endpoint]:

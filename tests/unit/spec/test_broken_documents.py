@@ -201,6 +201,13 @@ BROKEN = [
          "'ftp://x' is not an endpoint URL: expected scheme://host[:port] with scheme one of "
          "amqp, amqps, grpc, http, https, mysql, postgres, postgresql, redis, tcp",
          "external endpoint bad scheme"),
+    case({"apiVersion": "lattice.dev/v1alpha1", "kind": "LatticeExternalService",
+          "metadata": {"name": "stripe"},
+          "spec": {"endpoints": {"api": "https://api.stripe.com"},
+                   "allowedRequesters": ["shop/api", "Bad Name"]}},
+         "spec.allowedRequesters",
+         "'Bad Name' is not a requester: expected a service name, namespace/name, or '*'",
+         "external requester malformed"),
     # -- YAML itself
     case("kind: LatticeService\nmetadata: {name: a\n", "",
          "invalid YAML: expected ',' or '}', but got '<stream end>'", "yaml syntax error"),
