@@ -60,9 +60,11 @@ def policy_name(service_name: str) -> str:
     return f"{service_name}-mesh"
 
 
-def build_cilium_policy(service: LatticeService, view: MeshView) -> dict[str, Any]:
+def build_cilium_policy(
+    service: LatticeService, view: MeshView, decl: rule.Declarations | None = None
+) -> dict[str, Any]:
     """The service's CiliumNetworkPolicy (pure; ``view`` supplies callee ports and endpoints)."""
-    decl = rule.declarations_of(service)
+    decl = decl or rule.declarations_of(service)
     notes: list[str] = []
     ingress = _ingress_rules(service, decl, view.mode, notes)
     egress = _egress_rules(decl, view, notes)

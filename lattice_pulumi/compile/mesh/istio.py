@@ -53,9 +53,11 @@ SCHEME_PROTOCOLS = {
 _Ports = tuple[PortRef, ...] | None
 
 
-def build_authorization_policy(service: LatticeService, view: MeshView) -> dict[str, Any]:
+def build_authorization_policy(
+    service: LatticeService, view: MeshView, decl: rule.Declarations | None = None
+) -> dict[str, Any]:
     """ALLOW policy naming the principals the service itself declared as callers."""
-    decl = rule.declarations_of(service)
+    decl = decl or rule.declarations_of(service)
     trust = view.cluster.trust_domain
     groups: dict[_Ports, set[str]] = {}
     for peer in decl.callers:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lattice_pulumi.compile.context import CompileContext
-from lattice_pulumi.compile.mesh import cilium, istio
+from lattice_pulumi.compile.mesh import cilium, istio, rule
 from lattice_pulumi.compile.mesh.view import MeshMode, MeshView
 from lattice_pulumi.spec.external import LatticeExternalService
 from lattice_pulumi.spec.service import LatticeService
@@ -39,9 +39,10 @@ def compile_external_mesh(
 
 def compile_service_view(service: LatticeService, view: MeshView) -> list[dict[str, Any]]:
     """Like ``compile_service_mesh`` over an explicit view (the graph's entry point)."""
+    decl = rule.declarations_of(service)  # computed once for both layers
     return [
-        cilium.build_cilium_policy(service, view),
-        istio.build_authorization_policy(service, view),
+        cilium.build_cilium_policy(service, view, decl),
+        istio.build_authorization_policy(service, view, decl),
         istio.build_peer_authentication(service),
     ]
 
