@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["API_VERSIONS", "header"]
+__all__ = ["API_VERSIONS", "api_group", "header"]
 
 API_VERSIONS: dict[str, str] = {
     # core and apps
@@ -41,6 +41,29 @@ API_VERSIONS: dict[str, str] = {
     "ScaledObject": "keda.sh/v1alpha1",
     "Canary": "flagger.app/v1beta1",
     "MetricTemplate": "flagger.app/v1beta1",
+    # Cluster API core, kubeadm bootstrap and control plane (v1beta2 contract)
+    "Cluster": "cluster.x-k8s.io/v1beta2",
+    "MachineDeployment": "cluster.x-k8s.io/v1beta2",
+    "MachineHealthCheck": "cluster.x-k8s.io/v1beta2",
+    "KubeadmConfigTemplate": "bootstrap.cluster.x-k8s.io/v1beta2",
+    "KubeadmControlPlane": "controlplane.cluster.x-k8s.io/v1beta2",
+    # CAPRKE2 (rancher/cluster-api-provider-rke2); v1beta1 refs are apiVersion-style
+    "RKE2ConfigTemplate": "bootstrap.cluster.x-k8s.io/v1beta1",
+    "RKE2ControlPlane": "controlplane.cluster.x-k8s.io/v1beta1",
+    # Cluster API infrastructure providers
+    "AWSCluster": "infrastructure.cluster.x-k8s.io/v1beta2",
+    "AWSClusterControllerIdentity": "infrastructure.cluster.x-k8s.io/v1beta2",
+    "AWSClusterRoleIdentity": "infrastructure.cluster.x-k8s.io/v1beta2",
+    "AWSClusterStaticIdentity": "infrastructure.cluster.x-k8s.io/v1beta2",
+    "AWSMachineTemplate": "infrastructure.cluster.x-k8s.io/v1beta2",
+    "DockerCluster": "infrastructure.cluster.x-k8s.io/v1beta1",
+    "DockerMachineTemplate": "infrastructure.cluster.x-k8s.io/v1beta1",
+    "OpenStackCluster": "infrastructure.cluster.x-k8s.io/v1beta1",
+    "OpenStackClusterIdentity": "infrastructure.cluster.x-k8s.io/v1alpha1",
+    "OpenStackMachineTemplate": "infrastructure.cluster.x-k8s.io/v1beta1",
+    # CAPMOX v1alpha2 is the release that follows the Cluster API v1beta2 contract
+    "ProxmoxCluster": "infrastructure.cluster.x-k8s.io/v1alpha2",
+    "ProxmoxMachineTemplate": "infrastructure.cluster.x-k8s.io/v1alpha2",
 }
 
 
@@ -50,3 +73,8 @@ def header(kind: str, name: str, namespace: str | None = None) -> dict[str, Any]
     if namespace is not None:
         metadata["namespace"] = namespace
     return {"apiVersion": API_VERSIONS[kind], "kind": kind, "metadata": metadata}
+
+
+def api_group(kind: str) -> str:
+    """The API group of ``kind`` (``""`` for core kinds): what Cluster API v1beta2 refs name."""
+    return API_VERSIONS[kind].rpartition("/")[0]

@@ -71,11 +71,13 @@ SubjectAltName = Annotated[str, AfterValidator(_check_san)]
 
 
 class KubernetesConfig(SpecModel):
-    """Kubernetes version, bootstrap flavour and extra API server certificate names."""
+    """Kubernetes version, bootstrap flavour, extra API server certificate names, and
+    ``fips``: TLS 1.2 minimum and FIPS-approved cipher suites on API server and kubelet."""
 
     version: KubernetesVersion
     bootstrap: Literal["kubeadm", "rke2"] = "kubeadm"
     cert_sans: list[SubjectAltName] = Field(default_factory=list, alias="certSANs")
+    fips: bool = False
 
 
 class Provider(SpecModel):

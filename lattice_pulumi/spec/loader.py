@@ -75,11 +75,7 @@ def load_text(text: str, file: str = "<input>") -> LoadResult:
 def _load_path(path: Path) -> LoadResult:
     if not path.exists():
         return LoadResult(errors=[SpecError("no such file or folder", (), str(path))])
-    files = (
-        sorted(p for p in path.rglob("*") if p.suffix in _YAML_SUFFIXES and p.is_file())
-        if (path.is_dir())
-        else [path]
-    )
+    files = _spec_files(path) if path.is_dir() else [path]
     result = LoadResult()
     for file in files:
         try:
@@ -93,6 +89,16 @@ def _load_path(path: Path) -> LoadResult:
         result.warnings += one.warnings
         result.files += one.files
     return result
+
+
+def _spec_files(folder: Path) -> list[Path]:
+    """YAML files under ``folder``, except Pulumi project and stack files (``Pulumi*.yaml``),
+    which live next to specs in Pulumi programs and are not Lattice documents."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix in _YAML_SUFFIXES and p.is_file() and not p.name.startswith("Pulumi")
+    )
 
 
 def _load_document(document: Document, result: LoadResult) -> None:

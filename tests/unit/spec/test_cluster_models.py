@@ -121,7 +121,8 @@ def test_defaults_are_filled_and_dump_uses_wire_names() -> None:
                value=["api.example.com", "10.0.0.1"]))
     out = dump(model)
     assert out["spec"]["provider"]["kubernetes"] == {
-        "version": "1.32.0", "bootstrap": "kubeadm", "certSANs": ["api.example.com", "10.0.0.1"]}
+        "version": "1.32.0", "bootstrap": "kubeadm", "certSANs": ["api.example.com", "10.0.0.1"],
+        "fips": False}
     proxmox = out["spec"]["provider"]["config"]["proxmox"]
     assert (proxmox["memoryMiB"], proxmox["diskGiB"], proxmox["bridge"]) == (4096, 40, "vmbr0")
     assert out["spec"]["networking"] == {"podCidr": "10.244.0.0/16",
