@@ -8,6 +8,7 @@ from lattice_pulumi.cli import mesh as mesh_commands
 from lattice_pulumi.cli import policy as policy_commands
 from lattice_pulumi.cli import render as render_commands
 from lattice_pulumi.cli import spec_commands
+from lattice_pulumi.cli import stacks as stack_commands
 
 __all__ = ["app", "run"]
 
@@ -22,6 +23,7 @@ spec_commands.register(app)
 policy_commands.register(app)
 render_commands.register(app)
 mesh_commands.register(app)
+stack_commands.register(app)
 
 
 def run() -> None:

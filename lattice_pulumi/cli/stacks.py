@@ -1,0 +1,176 @@
+"""``lattice up``, ``preview``, ``destroy``, ``refresh``, ``outputs`` and ``stacks``.
+
+Thin commands over ``lattice_pulumi.automation``: load the specs (failing fast with paths),
+build the inline program, run the operation with a live resource table on stderr, print
+the result. State is local (``~/.lattice/state`` or ``--state-dir``/``LATTICE_STATE_DIR``)
+and secrets use a passphrase (``PULUMI_CONFIG_PASSPHRASE`` or a generated 0600 file), see
+``automation.settings``. Every LatticeError, engine failures included, ends as one line
+and exit code 1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from lattice_pulumi import automation
+from lattice_pulumi.automation import progress, settings
+from lattice_pulumi.cli import output
+from lattice_pulumi.errors import LatticeError
+
+__all__ = ["format_changes", "register"]
+
+Files = Annotated[
+    list[Path], typer.Option("-f", "--filename", help="Spec file or folder (repeatable).")
+]
+Stack = Annotated[str, typer.Option("--stack", "-s", help="Stack name.")]
+StateDir = Annotated[
+    Path | None,
+    typer.Option("--state-dir", help="State folder (default ~/.lattice/state, LATTICE_STATE_DIR)."),
+]
+Kubeconfig = Annotated[
+    Path | None, typer.Option("--kubeconfig", help="Kubeconfig of the target cluster.")
+]
+KubeContext = Annotated[str | None, typer.Option("--context", help="Context in the kubeconfig.")]
+RenderTo = Annotated[
+    Path | None,
+    typer.Option("--render-to", help="Write YAML manifests here instead of applying them."),
+]
+
+
+def format_changes(changes: dict[str, int]) -> str:
+    """``create 3, same 2`` (or ``no changes``)."""
+    shown = {k: v for k, v in sorted(changes.items()) if v}
+    return ", ".join(f"{k} {v}" for k, v in shown.items()) or "no changes"
+
+
+def _settings(stack: str, state_dir: Path | None) -> settings.StackSettings:
+    """The stack's settings, once the engine is known to exist (before any live display)."""
+    found = settings.stack_settings(stack, state_dir=state_dir)
+    settings.find_pulumi(found, os.environ)
+    return found
+
+
+def _program(
+    files: list[Path], kubeconfig: Path | None, context: str | None, render_to: Path | None
+) -> Callable[[], None]:
+    deployment = automation.load_deployment(files)
+    for warning in deployment.warnings:
+        output.print_spec_errors_line(warning)
+    for problem in deployment.policy_problems:
+        output.err.print(f"[yellow]warning[/yellow] policy {output.escape(problem)} (skipped)")
+    target = automation.Target(
+        kubeconfig=str(kubeconfig.expanduser().resolve()) if kubeconfig else None,
+        kube_context=context,
+        render_to=render_to.resolve() if render_to else None,
+    )
+    return automation.build_program(deployment, target)
+
+
+def _with_progress(title: str, run: Callable[[progress.LiveProgress], Any]) -> Any:
+    with progress.LiveProgress(title, console=output.err) as live:
+        return run(live)
+
+
+def _finish(result: automation.OperationResult) -> None:
+    output.err.print(f"{result.operation}: {format_changes(dict(result.changes))}")
+    if result.outputs:
+        output.print_json(dict(result.outputs))
+
+
+def up(
+    filename: Files,
+    stack: Stack = settings.DEFAULT_STACK,
+    kubeconfig: Kubeconfig = None,
+    context: KubeContext = None,
+    render_to: RenderTo = None,
+    state_dir: StateDir = None,
+) -> None:
+    """Deploy every LatticeService found to the cluster (or render it to a folder)."""
+    try:
+        program = _program(filename, kubeconfig, context, render_to)
+        config = _settings(stack, state_dir)
+        result = _with_progress(
+            f"up {stack}", lambda live: automation.up(config, program, live.on_event)
+        )
+    except LatticeError as exc:
+        output.fail(exc)
+    _finish(result)
+
+
+def preview(
+    filename: Files,
+    stack: Stack = settings.DEFAULT_STACK,
+    kubeconfig: Kubeconfig = None,
+    context: KubeContext = None,
+    render_to: RenderTo = None,
+    state_dir: StateDir = None,
+) -> None:
+    """Show what ``lattice up`` would change, without changing anything."""
+    try:
+        program = _program(filename, kubeconfig, context, render_to)
+        config = _settings(stack, state_dir)
+        result = _with_progress(
+            f"preview {stack}", lambda live: automation.preview(config, program, live.on_event)
+        )
+    except LatticeError as exc:
+        output.fail(exc)
+    _finish(result)
+
+
+def destroy(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -> None:
+    """Delete everything the stack deployed."""
+    try:
+        config = _settings(stack, state_dir)
+        result = _with_progress(
+            f"destroy {stack}", lambda live: automation.destroy(config, live.on_event)
+        )
+    except LatticeError as exc:
+        output.fail(exc)
+    _finish(result)
+
+
+def refresh(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -> None:
+    """Read the live state of the stack's resources."""
+    try:
+        config = _settings(stack, state_dir)
+        result = _with_progress(
+            f"refresh {stack}", lambda live: automation.refresh(config, live.on_event)
+        )
+    except LatticeError as exc:
+        output.fail(exc)
+    _finish(result)
+
+
+def outputs(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -> None:
+    """Print the stack's outputs as JSON (urls, objects, mesh findings)."""
+    try:
+        values = automation.outputs(_settings(stack, state_dir))
+    except LatticeError as exc:
+        output.fail(exc)
+    output.print_json(values)
+
+
+def stacks(state_dir: StateDir = None) -> None:
+    """List the stacks in the state folder."""
+    try:
+        config = _settings(settings.DEFAULT_STACK, state_dir)
+        found = automation.get_stacks(config)
+    except LatticeError as exc:
+        output.fail(exc)
+    table = Table("stack", "last update", "resources", show_edge=False)
+    for info in found:
+        count = "" if info.resource_count is None else str(info.resource_count)
+        table.add_row(info.name, info.last_update or "never", count)
+    output.out.print(table)
+    output.err.print(f"state: {config.state_dir} (passphrase from {config.passphrase_source})")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (up, preview, destroy, refresh, outputs, stacks):
+        app.command(command.__name__)(command)
