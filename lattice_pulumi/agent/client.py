@@ -179,6 +179,8 @@ class Agent:
             agent_version=self.config.agent_version,
             kubernetes_version=self.config.kubernetes_version,
             session_id=uuid.uuid4().hex,
+            provider=self.config.provider,
+            role=self.config.role,
         )
         first = self._envelope()
         first.hello.CopyFrom(hello)

@@ -26,6 +26,8 @@ class AgentConfig:
     protocol: ProtocolVersion = CURRENT
     agent_version: str = __version__
     kubernetes_version: str = ""
+    provider: str = ""  # infrastructure provider, as shown by `lattice get clusters`
+    role: str = "leaf"  # "parent" when this cluster also runs a cell for children
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     tls_server_name: str | None = None  # when the endpoint's host is not in the cell cert
 

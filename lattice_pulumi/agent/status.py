@@ -36,13 +36,15 @@ class StatusHolder:
         control_plane: tuple[int, int],
         workers: tuple[int, int],
         conditions: Iterable[pb.Condition] = (),
+        pools: Iterable[pb.NodePool] = (),
     ) -> None:
-        """Record ``state`` with ``(ready, total)`` node counts and conditions."""
+        """Record ``state`` with ``(ready, total)`` node counts, conditions and pools."""
         self.state = state
         self.health = pb.ClusterHealth(
             control_plane=pb.NodeCounts(ready=control_plane[0], total=control_plane[1]),
             workers=pb.NodeCounts(ready=workers[0], total=workers[1]),
             conditions=list(conditions),
+            pools=list(pools),
         )
 
     def heartbeat(self) -> pb.Heartbeat:

@@ -1,4 +1,5 @@
-"""Settings of a cell: where it listens, which protocol it speaks, what it signs."""
+"""Settings of a cell: where it listens, which protocol it speaks, what it signs, and how
+long it waits for heartbeats and how many commands it queues per child."""
 
 from __future__ import annotations
 
@@ -25,3 +26,18 @@ class CellConfig:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     client_certificate_lifetime: timedelta = timedelta(hours=24)
     hello_timeout: float = 10.0
+    # A child whose last heartbeat is older than this is marked disconnected and its
+    # session closed (three default heartbeat intervals).
+    heartbeat_grace: float = 30.0
+    # Commands waiting to be written to one child; a full queue refuses new commands.
+    command_queue_size: int = 64
+    # How the cell's own cluster appears at the top of its fleet view.
+    provider: str = ""
+    kubernetes_version: str = ""
+    role: str = "root"  # "parent" when this cell's cluster reports to a cell of its own
+
+    def __post_init__(self) -> None:
+        if self.heartbeat_grace <= 0:
+            raise ValueError("heartbeat_grace must be positive")
+        if self.command_queue_size <= 0:
+            raise ValueError("command_queue_size must be positive")

@@ -16,19 +16,26 @@ import logging
 import ssl
 import tempfile
 import threading
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lattice_pulumi import pki
 
-__all__ = ["ENROL_PATH", "EnrolmentServer"]
+__all__ = ["ENROL_PATH", "EnrolmentServer", "TokenStore"]
 
 log = logging.getLogger(__name__)
 
 ENROL_PATH = "/v1/enrol"
 MAX_BODY_BYTES = 16 * 1024
+
+
+class TokenStore(Protocol):
+    """Where tokens are redeemed: ``pki.BootstrapTokens`` or ``cell.tokenstore.TokenFile``."""
+
+    def redeeming(self, token: str) -> AbstractContextManager[str]: ...
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -86,7 +93,7 @@ class EnrolmentServer:
     def __init__(
         self,
         authority: pki.CellAuthority,
-        tokens: pki.BootstrapTokens,
+        tokens: TokenStore,
         server_certificate: pki.IssuedCertificate,
         *,
         host: str = "127.0.0.1",

@@ -36,6 +36,9 @@ class ClusterRecord:
     protocol: str = ""
     agent_version: str = ""
     kubernetes_version: str = ""
+    provider: str = ""
+    role: str = ""
+    first_seen_ms: int = 0
     certificate_fingerprint: str = ""
     state: pb.ClusterState = pb.CLUSTER_STATE_UNSPECIFIED
     health: pb.ClusterHealth = field(default_factory=pb.ClusterHealth)
@@ -52,6 +55,11 @@ class ClusterRecord:
             health=self.health,
             last_heartbeat_unix_ms=self.last_heartbeat_ms,
             connected=self.connected,
+            kubernetes_version=self.kubernetes_version,
+            provider=self.provider,
+            role=self.role,
+            agent_version=self.agent_version,
+            first_seen_unix_ms=self.first_seen_ms,
         )
 
 
@@ -95,6 +103,9 @@ class ClusterRegistry:
         record.protocol = f"{hello.protocol.major}.{hello.protocol.minor}"
         record.agent_version = hello.agent_version
         record.kubernetes_version = hello.kubernetes_version
+        record.provider = hello.provider
+        record.role = hello.role or "leaf"
+        record.first_seen_ms = record.first_seen_ms or _now_ms()
         record.certificate_fingerprint = fingerprint
         self._notify()
         return record

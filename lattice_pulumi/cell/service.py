@@ -3,6 +3,11 @@
 Every message on a session is checked against the cluster identity read from the peer
 certificate in the gRPC auth context; a message claiming another cluster ends the session
 with PERMISSION_DENIED and a warning in the log. Version skew is checked on Hello.
+
+Each session has its own reader and writer tasks and a bounded outbox, so a child that stops
+reading only fills its own queue (see ``CellServer.request``); its heartbeats are still read
+and nobody else waits. A session whose heartbeats stop for ``heartbeat_grace`` seconds is
+closed by :meth:`AgentService.expire_silent` and the child marked disconnected.
 :class:`lattice_pulumi.cell.server.CellServer` owns the gRPC server this servicer runs in.
 """
 
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,9 +48,10 @@ class Session:
 
     cluster: str
     session_id: str
-    outbox: asyncio.Queue[pb.CellCommand] = field(default_factory=asyncio.Queue)
+    outbox: asyncio.Queue[pb.CellCommand]
     pending: dict[str, asyncio.Future[pb.CommandReply]] = field(default_factory=dict)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    last_heartbeat: float = field(default_factory=time.monotonic)  # monotonic seconds
 
 
 class AgentService:
@@ -107,7 +114,9 @@ class AgentService:
             log.warning("refused agent of cluster %s: %s", identity.name, exc)
             raise _Rejected(grpc.StatusCode.FAILED_PRECONDITION, str(exc)) from exc
 
-        session = Session(identity.name, uuid.uuid4().hex)
+        session = Session(
+            identity.name, uuid.uuid4().hex, asyncio.Queue(self._config.command_queue_size)
+        )
         previous = self.sessions.get(identity.name)
         if previous is not None:
             previous.closed.set()
@@ -159,6 +168,7 @@ class AgentService:
             self._bind(msg, identity)
             kind = msg.WhichOneof("body")
             if kind == "heartbeat":
+                session.last_heartbeat = time.monotonic()
                 self._registry.heartbeat(name, msg.heartbeat)
             elif kind == "subtree":
                 self._registry.subtree(name, msg.subtree)
@@ -172,6 +182,20 @@ class AgentService:
                 raise _Rejected(grpc.StatusCode.INVALID_ARGUMENT, "Hello sent twice")
             else:  # a newer agent's message kind: skew rules say ignore it
                 log.debug("ignored unknown message kind from cluster %s", name)
+
+    def expire_silent(self, now: float | None = None) -> list[str]:
+        """Close every session without a heartbeat for ``heartbeat_grace``; their clusters."""
+        now = time.monotonic() if now is None else now
+        expired: list[str] = []
+        for name, session in list(self.sessions.items()):
+            silent = now - session.last_heartbeat
+            if silent <= self._config.heartbeat_grace or session.closed.is_set():
+                continue
+            log.warning("cluster %s sent no heartbeat for %.1fs: marked disconnected", name, silent)
+            self._registry.disconnected(name, session.session_id)
+            session.closed.set()
+            expired.append(name)
+        return expired
 
     @staticmethod
     async def _write_loop(context: Any, session: Session) -> None:

@@ -22,7 +22,9 @@ from lattice_pulumi.pki.errors import (
 from lattice_pulumi.pki.identity import (
     DEFAULT_TRUST_DOMAIN,
     ClusterIdentity,
+    OperatorIdentity,
     identity_from_certificate,
+    operator_from_certificate,
     validate_cluster_name,
 )
 from lattice_pulumi.pki.keys import (
@@ -32,7 +34,7 @@ from lattice_pulumi.pki.keys import (
     private_key_pem,
 )
 from lattice_pulumi.pki.rotation import CellAuthority, TrustBundle
-from lattice_pulumi.pki.tokens import BootstrapTokens, IssuedToken, token_id_of
+from lattice_pulumi.pki.tokens import BootstrapTokens, IssuedToken, TokenRecord, token_id_of
 
 __all__ = [
     "DEFAULT_TRUST_DOMAIN",
@@ -44,9 +46,11 @@ __all__ = [
     "IdentityMismatchError",
     "IssuedCertificate",
     "IssuedToken",
+    "OperatorIdentity",
     "PkiError",
     "TokenError",
     "TokenInvalidError",
+    "TokenRecord",
     "TokenReplayedError",
     "TrustBundle",
     "build_csr",
@@ -56,6 +60,7 @@ __all__ = [
     "identity_from_certificate",
     "load_certificate",
     "load_private_key",
+    "operator_from_certificate",
     "private_key_pem",
     "token_id_of",
     "validate_cluster_name",

@@ -22,7 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from lattice_pulumi.pki import keys
 from lattice_pulumi.pki.errors import CertificateError, IdentityMismatchError
-from lattice_pulumi.pki.identity import ClusterIdentity, claimed_names
+from lattice_pulumi.pki.identity import ClusterIdentity, OperatorIdentity, claimed_names
 
 __all__ = [
     "CertificateAuthority",
@@ -158,6 +158,27 @@ class CertificateAuthority:
         cert = (
             builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(self.key, keys.hash_for(self.key))
+        )
+        return IssuedCertificate(cert, key)
+
+    def issue_operator_certificate(
+        self,
+        identity: OperatorIdentity,
+        *,
+        curve: keys.Curve = "P-256",
+        lifetime: timedelta = timedelta(days=30),
+        now: datetime | None = None,
+    ) -> IssuedCertificate:
+        """A client certificate (with a fresh key) for an operator reading the fleet view."""
+        key = keys.generate_private_key(curve)
+        cert = (
+            self._leaf(identity.subject(), key.public_key(), lifetime, now)
+            .add_extension(
+                x509.SubjectAlternativeName([x509.UniformResourceIdentifier(identity.uri)]),
+                critical=False,
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .sign(self.key, keys.hash_for(self.key))
         )
         return IssuedCertificate(cert, key)

@@ -1,8 +1,12 @@
-"""Cluster identities as they appear in certificates: a common name plus a SPIFFE-like URI.
+"""Identities as they appear in certificates: a common name plus a SPIFFE-like URI.
 
-The cell writes both into every client certificate it signs and reads them back from the
-peer certificate of each connection (``lattice_pulumi.cell``); enrolment uses them to check
-that a CSR does not ask for another cluster's identity.
+Clusters (``spiffe://<domain>/cluster/<name>``): the cell writes both into every client
+certificate it signs and reads them back from the peer certificate of each connection
+(``lattice_pulumi.cell``); enrolment uses them to check that a CSR does not ask for another
+cluster's identity. Operators (``spiffe://<domain>/operator/<name>``, e.g. ``lattice-cli``)
+are people or tools allowed to read the cell's fleet view; the two kinds never overlap, so
+an operator certificate cannot open an agent session and a cluster certificate cannot read
+the fleet.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from lattice_pulumi.pki.errors import CertificateError
 __all__ = [
     "DEFAULT_TRUST_DOMAIN",
     "ClusterIdentity",
+    "OperatorIdentity",
     "claimed_names",
     "identity_from_certificate",
+    "operator_from_certificate",
     "validate_cluster_name",
 ]
 
@@ -103,6 +109,49 @@ def identity_from_certificate(
         raise CertificateError(
             f"identity {identity.uri!r} is outside trust domain {trust_domain!r}"
         )
+    common = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if common != [identity.name]:
+        raise CertificateError(f"common name {common!r} does not match identity {identity.uri!r}")
+    return identity
+
+
+@dataclass(frozen=True)
+class OperatorIdentity:
+    """An operator: ``CN=<name>, OU=operators`` and ``spiffe://<domain>/operator/<name>``."""
+
+    name: str
+    trust_domain: str = DEFAULT_TRUST_DOMAIN
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.name)
+
+    @property
+    def uri(self) -> str:
+        return f"{_URI_PREFIX}{self.trust_domain}/operator/{self.name}"
+
+    def subject(self) -> x509.Name:
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "lattice"),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "operators"),
+                x509.NameAttribute(NameOID.COMMON_NAME, self.name),
+            ]
+        )
+
+
+def operator_from_certificate(
+    cert: x509.Certificate, trust_domain: str = DEFAULT_TRUST_DOMAIN
+) -> OperatorIdentity:
+    """The operator identity of a client certificate; a cluster certificate is refused."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound as exc:
+        raise CertificateError("certificate carries no identity URI") from exc
+    uris = san.get_values_for_type(x509.UniformResourceIdentifier)
+    expected = f"{_URI_PREFIX}{trust_domain}/operator/"
+    if len(uris) != 1 or not uris[0].startswith(expected):
+        raise CertificateError("certificate does not carry an operator identity")
+    identity = OperatorIdentity(uris[0].removeprefix(expected), trust_domain)
     common = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     if common != [identity.name]:
         raise CertificateError(f"common name {common!r} does not match identity {identity.uri!r}")

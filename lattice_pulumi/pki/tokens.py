@@ -6,7 +6,9 @@ inside :meth:`BootstrapTokens.redeeming`: the token is burnt only if enrolment s
 the lock makes a concurrent replay impossible.
 
 A token reads ``lt1.<id>.<secret>``: the id selects the record (and may be logged), the
-secret is compared in constant time and never logged.
+secret is compared in constant time and never logged. :meth:`BootstrapTokens.records` and
+the ``records=`` argument let a caller persist the store (hashes only; see
+``lattice_pulumi.cell.tokenstore``).
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from lattice_pulumi.pki.errors import TokenInvalidError, TokenReplayedError
 from lattice_pulumi.pki.identity import validate_cluster_name
 
-__all__ = ["BootstrapTokens", "IssuedToken", "token_id_of"]
+__all__ = ["BootstrapTokens", "IssuedToken", "TokenRecord", "token_id_of"]
 
 _PREFIX = "lt1"
 
@@ -53,20 +55,50 @@ class IssuedToken:
 
 
 @dataclass
-class _Record:
+class TokenRecord:
+    """What the parent keeps of one token: its cluster, the secret's SHA-256, its lifetime."""
+
     cluster: str
     secret_hash: bytes = field(repr=False)
     expires_at: datetime
     used_at: datetime | None = None
 
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "cluster": self.cluster,
+            "sha256": self.secret_hash.hex(),
+            "expiresAt": self.expires_at.isoformat(),
+            "usedAt": self.used_at.isoformat() if self.used_at else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, str | None]) -> TokenRecord:
+        used = data.get("usedAt")
+        return cls(
+            str(data["cluster"]),
+            bytes.fromhex(str(data["sha256"])),
+            datetime.fromisoformat(str(data["expiresAt"])),
+            datetime.fromisoformat(used) if used else None,
+        )
+
 
 class BootstrapTokens:
     """In-memory store of token hashes, keyed by token id."""
 
-    def __init__(self, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        records: dict[str, TokenRecord] | None = None,
+    ) -> None:
         self._clock = clock
-        self._records: dict[str, _Record] = {}
+        self._records: dict[str, TokenRecord] = dict(records or {})
         self._lock = threading.Lock()
+
+    def records(self) -> dict[str, TokenRecord]:
+        """A copy of every record by token id (hashes only: no secret is ever kept)."""
+        with self._lock:
+            return {k: replace(r) for k, r in self._records.items()}
 
     def issue(self, cluster: str, ttl: timedelta = timedelta(hours=1)) -> IssuedToken:
         """A new one-time token for ``cluster``, valid for ``ttl``."""
@@ -77,7 +109,7 @@ class BootstrapTokens:
         secret = secrets.token_urlsafe(32)
         expires_at = self._clock() + ttl
         with self._lock:
-            self._records[token_id] = _Record(cluster, _digest(secret), expires_at)
+            self._records[token_id] = TokenRecord(cluster, _digest(secret), expires_at)
         return IssuedToken(f"{_PREFIX}.{token_id}.{secret}", token_id, cluster, expires_at)
 
     def revoke(self, token_id: str) -> None:
@@ -105,7 +137,7 @@ class BootstrapTokens:
             yield record.cluster
             record.used_at = self._clock()
 
-    def _lookup(self, token: str) -> _Record:
+    def _lookup(self, token: str) -> TokenRecord:
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != _PREFIX:
             raise TokenInvalidError("bootstrap token is malformed")

@@ -51,16 +51,20 @@ class AgentMessage(_message.Message):
     def __init__(self, cluster: _Optional[str] = ..., sequence: _Optional[int] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., subtree: _Optional[_Union[SubtreeState, _Mapping]] = ..., event: _Optional[_Union[Event, _Mapping]] = ..., reply: _Optional[_Union[CommandReply, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("protocol", "agent_version", "kubernetes_version", "session_id")
+    __slots__ = ("protocol", "agent_version", "kubernetes_version", "session_id", "provider", "role")
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
     AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     KUBERNETES_VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     protocol: ProtocolVersion
     agent_version: str
     kubernetes_version: str
     session_id: str
-    def __init__(self, protocol: _Optional[_Union[ProtocolVersion, _Mapping]] = ..., agent_version: _Optional[str] = ..., kubernetes_version: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+    provider: str
+    role: str
+    def __init__(self, protocol: _Optional[_Union[ProtocolVersion, _Mapping]] = ..., agent_version: _Optional[str] = ..., kubernetes_version: _Optional[str] = ..., session_id: _Optional[str] = ..., provider: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
 
 class NodeCounts(_message.Message):
     __slots__ = ("ready", "total")
@@ -84,15 +88,27 @@ class Condition(_message.Message):
     last_transition_unix: int
     def __init__(self, type: _Optional[str] = ..., status: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., last_transition_unix: _Optional[int] = ...) -> None: ...
 
+class NodePool(_message.Message):
+    __slots__ = ("name", "nodes", "instance_type")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    nodes: NodeCounts
+    instance_type: str
+    def __init__(self, name: _Optional[str] = ..., nodes: _Optional[_Union[NodeCounts, _Mapping]] = ..., instance_type: _Optional[str] = ...) -> None: ...
+
 class ClusterHealth(_message.Message):
-    __slots__ = ("control_plane", "workers", "conditions")
+    __slots__ = ("control_plane", "workers", "conditions", "pools")
     CONTROL_PLANE_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
     CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    POOLS_FIELD_NUMBER: _ClassVar[int]
     control_plane: NodeCounts
     workers: NodeCounts
     conditions: _containers.RepeatedCompositeFieldContainer[Condition]
-    def __init__(self, control_plane: _Optional[_Union[NodeCounts, _Mapping]] = ..., workers: _Optional[_Union[NodeCounts, _Mapping]] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ...) -> None: ...
+    pools: _containers.RepeatedCompositeFieldContainer[NodePool]
+    def __init__(self, control_plane: _Optional[_Union[NodeCounts, _Mapping]] = ..., workers: _Optional[_Union[NodeCounts, _Mapping]] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., pools: _Optional[_Iterable[_Union[NodePool, _Mapping]]] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
     __slots__ = ("state", "health", "sent_unix_ms")
@@ -105,20 +121,30 @@ class Heartbeat(_message.Message):
     def __init__(self, state: _Optional[_Union[ClusterState, str]] = ..., health: _Optional[_Union[ClusterHealth, _Mapping]] = ..., sent_unix_ms: _Optional[int] = ...) -> None: ...
 
 class SubtreeCluster(_message.Message):
-    __slots__ = ("name", "parent", "state", "health", "last_heartbeat_unix_ms", "connected")
+    __slots__ = ("name", "parent", "state", "health", "last_heartbeat_unix_ms", "connected", "kubernetes_version", "provider", "role", "agent_version", "first_seen_unix_ms")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PARENT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     HEALTH_FIELD_NUMBER: _ClassVar[int]
     LAST_HEARTBEAT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    KUBERNETES_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FIRST_SEEN_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     name: str
     parent: str
     state: ClusterState
     health: ClusterHealth
     last_heartbeat_unix_ms: int
     connected: bool
-    def __init__(self, name: _Optional[str] = ..., parent: _Optional[str] = ..., state: _Optional[_Union[ClusterState, str]] = ..., health: _Optional[_Union[ClusterHealth, _Mapping]] = ..., last_heartbeat_unix_ms: _Optional[int] = ..., connected: _Optional[bool] = ...) -> None: ...
+    kubernetes_version: str
+    provider: str
+    role: str
+    agent_version: str
+    first_seen_unix_ms: int
+    def __init__(self, name: _Optional[str] = ..., parent: _Optional[str] = ..., state: _Optional[_Union[ClusterState, str]] = ..., health: _Optional[_Union[ClusterHealth, _Mapping]] = ..., last_heartbeat_unix_ms: _Optional[int] = ..., connected: _Optional[bool] = ..., kubernetes_version: _Optional[str] = ..., provider: _Optional[str] = ..., role: _Optional[str] = ..., agent_version: _Optional[str] = ..., first_seen_unix_ms: _Optional[int] = ...) -> None: ...
 
 class SubtreeState(_message.Message):
     __slots__ = ("clusters",)
@@ -235,3 +261,19 @@ class RenewResponse(_message.Message):
     certificate_pem: bytes
     ca_bundle_pem: bytes
     def __init__(self, certificate_pem: _Optional[bytes] = ..., ca_bundle_pem: _Optional[bytes] = ...) -> None: ...
+
+class GetFleetRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class FleetView(_message.Message):
+    __slots__ = ("cell", "clusters", "generated_unix_ms", "cell_version")
+    CELL_FIELD_NUMBER: _ClassVar[int]
+    CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    GENERATED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    CELL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    cell: SubtreeCluster
+    clusters: _containers.RepeatedCompositeFieldContainer[SubtreeCluster]
+    generated_unix_ms: int
+    cell_version: str
+    def __init__(self, cell: _Optional[_Union[SubtreeCluster, _Mapping]] = ..., clusters: _Optional[_Iterable[_Union[SubtreeCluster, _Mapping]]] = ..., generated_unix_ms: _Optional[int] = ..., cell_version: _Optional[str] = ...) -> None: ...

@@ -143,3 +143,88 @@ class AgentService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class FleetServiceStub:
+    """Served by the cell on the same mTLS port to operators (the lattice CLI), never to
+    clusters: the caller's certificate must carry an operator identity
+    (spiffe://<domain>/operator/<name>); a cluster certificate is refused with
+    PERMISSION_DENIED.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetFleet = channel.unary_unary(
+                '/lattice.agent.v1.FleetService/GetFleet',
+                request_serializer=lattice__pulumi_dot_protocol_dot_gen_dot_agent__pb2.GetFleetRequest.SerializeToString,
+                response_deserializer=lattice__pulumi_dot_protocol_dot_gen_dot_agent__pb2.FleetView.FromString,
+                _registered_method=True)
+
+
+class FleetServiceServicer:
+    """Served by the cell on the same mTLS port to operators (the lattice CLI), never to
+    clusters: the caller's certificate must carry an operator identity
+    (spiffe://<domain>/operator/<name>); a cluster certificate is refused with
+    PERMISSION_DENIED.
+    """
+
+    def GetFleet(self, request, context):
+        """The cell's own cluster and every cluster below it, as the cell sees them now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_FleetServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetFleet': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFleet,
+                    request_deserializer=lattice__pulumi_dot_protocol_dot_gen_dot_agent__pb2.GetFleetRequest.FromString,
+                    response_serializer=lattice__pulumi_dot_protocol_dot_gen_dot_agent__pb2.FleetView.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'lattice.agent.v1.FleetService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('lattice.agent.v1.FleetService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class FleetService:
+    """Served by the cell on the same mTLS port to operators (the lattice CLI), never to
+    clusters: the caller's certificate must carry an operator identity
+    (spiffe://<domain>/operator/<name>); a cluster certificate is refused with
+    PERMISSION_DENIED.
+    """
+
+    @staticmethod
+    def GetFleet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lattice.agent.v1.FleetService/GetFleet',
+            lattice__pulumi_dot_protocol_dot_gen_dot_agent__pb2.GetFleetRequest.SerializeToString,
+            lattice__pulumi_dot_protocol_dot_gen_dot_agent__pb2.FleetView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

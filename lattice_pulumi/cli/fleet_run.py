@@ -1,0 +1,305 @@
+"""``lattice cell serve|token|operator-cert`` and ``lattice agent run``: the fleet processes.
+
+``cell serve`` and ``agent run`` are also the entry points of the in-cluster image: every
+flag has a ``LATTICE_*`` environment variable, they run until SIGTERM or SIGINT and then
+shut down cleanly (sessions closed, enrolment server stopped, exit code 0). A cell keeps its
+CA and token hashes in ``--state-dir`` (see ``lattice_pulumi.cell.state``); an agent keeps
+its key and certificates in ``--credentials-dir`` and enrols first when that is empty.
+A cell given ``--parent`` also runs an agent for its own cluster that reports the cell's
+whole subtree upward (how a three-level hierarchy is built).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lattice_pulumi import pki
+from lattice_pulumi.agent import Agent, AgentConfig, AgentCredentials, StatusHolder, enrol
+from lattice_pulumi.cell import CellConfig, CellServer, CellState, EnrolmentServer
+from lattice_pulumi.cell.state import write_private
+from lattice_pulumi.cli import output
+from lattice_pulumi.errors import LatticeError
+from lattice_pulumi.protocol import pb
+
+__all__ = ["register", "run_until_signalled"]
+
+log = logging.getLogger(__name__)
+
+SERVING_FILE = "serving.json"  # written into the state dir once the cell listens
+
+
+async def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run ``main(stop)``; SIGTERM and SIGINT set ``stop`` instead of killing the process."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await main(stop)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+def _run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        asyncio.run(run_until_signalled(main))
+    except LatticeError as exc:
+        output.fail(exc)
+
+
+StateDir = Annotated[
+    Path, typer.Option("--state-dir", envvar="LATTICE_CELL_STATE_DIR", help="CA and tokens.")
+]
+
+
+def _agent_config(cluster: str, endpoint: str, interval: float, **extra: object) -> AgentConfig:
+    try:
+        return AgentConfig(cluster=cluster, endpoint=endpoint, heartbeat_interval=interval, **extra)  # type: ignore[arg-type]
+    except (ValueError, pki.CertificateError) as exc:
+        raise LatticeError(str(exc)) from None
+
+
+async def _hold_agent(agent: Agent, directory: Path | None, stop: asyncio.Event) -> None:
+    """Run ``agent`` until ``stop``; save renewed credentials to ``directory``."""
+    task = asyncio.create_task(agent.run())
+    waiter = asyncio.create_task(stop.wait())
+    serial = agent.credentials.serial
+    try:
+        while not task.done() and not stop.is_set():
+            await asyncio.wait([task, waiter], timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+            if directory is not None and agent.credentials.serial != serial:
+                agent.credentials.save(directory)
+                serial = agent.credentials.serial
+    finally:
+        waiter.cancel()
+        await agent.stop()
+        async with asyncio.timeout(10):
+            await asyncio.gather(task, waiter, return_exceptions=True)
+    if not stop.is_set():
+        task.result()  # a permanent error (identity refused, version skew) ends the command
+
+
+def serve(
+    name: Annotated[str, typer.Option("--name", envvar="LATTICE_CELL_NAME", help="Cluster name.")],
+    state_dir: StateDir,
+    host: Annotated[str, typer.Option("--host", envvar="LATTICE_CELL_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", envvar="LATTICE_CELL_PORT")] = 50051,
+    enrol_port: Annotated[
+        int, typer.Option("--enrol-port", envvar="LATTICE_CELL_ENROL_PORT")
+    ] = 8443,
+    san: Annotated[
+        list[str] | None,
+        typer.Option("--san", envvar="LATTICE_CELL_SAN", help="Name in the server cert."),
+    ] = None,
+    heartbeat_grace: Annotated[
+        float, typer.Option("--heartbeat-grace", envvar="LATTICE_CELL_HEARTBEAT_GRACE")
+    ] = 30.0,
+    provider: Annotated[str, typer.Option("--provider", envvar="LATTICE_PROVIDER")] = "",
+    parent: Annotated[
+        str | None,
+        typer.Option("--parent", envvar="LATTICE_PARENT_ENDPOINT", help="Parent cell host:port."),
+    ] = None,
+    parent_credentials: Annotated[
+        Path | None,
+        typer.Option("--parent-credentials-dir", envvar="LATTICE_AGENT_CREDENTIALS_DIR"),
+    ] = None,
+    heartbeat_interval: Annotated[
+        float, typer.Option("--heartbeat-interval", envvar="LATTICE_HEARTBEAT_INTERVAL")
+    ] = 10.0,
+) -> None:
+    """Serve agents (mTLS gRPC), enrolment (HTTPS) and the fleet read API until signalled."""
+    if (parent is None) != (parent_credentials is None):
+        output.fail(LatticeError("--parent and --parent-credentials-dir go together"), code=2)
+    names = san or [host, *(["localhost"] if host in ("127.0.0.1", "::1") else [])]
+
+    async def main(stop: asyncio.Event) -> None:
+        state = CellState.open(state_dir, name)
+        authority = pki.CellAuthority(state.ca)
+        certificate = state.ca.issue_server_certificate(names)
+        status = StatusHolder()
+        status.state = pb.CLUSTER_STATE_UNSPECIFIED  # no Kubernetes watcher yet
+        config = CellConfig(
+            name=name,
+            host=host,
+            port=port,
+            heartbeat_grace=heartbeat_grace,
+            provider=provider,
+            role="parent" if parent else "root",
+        )
+        cell = CellServer(config, authority, certificate, status=status.heartbeat)
+        enrolment = EnrolmentServer(
+            authority, state.tokens, certificate, host=host, port=enrol_port
+        )
+        upstream: Agent | None = None
+        if parent is not None and parent_credentials is not None:
+            agent_config = _agent_config(
+                name, parent, heartbeat_interval, provider=provider, role="parent"
+            )
+            credentials = _load_credentials(parent_credentials)
+            upstream = Agent(
+                agent_config, credentials, status, subtree=cell.registry.subtree_snapshot
+            )
+        serving = state_dir / SERVING_FILE
+        serving.unlink(missing_ok=True)
+        await cell.start()
+        try:
+            enrolment.start()
+            serving.write_text(json.dumps({"grpc": cell.endpoint, "enrol": enrolment.url}))
+            output.err.print(
+                f"cell {name} serving on {cell.endpoint}, enrolment on {enrolment.url}",
+                markup=False,
+            )
+            if upstream is not None:
+                await _hold_agent(upstream, parent_credentials, stop)
+            await stop.wait()
+        finally:
+            serving.unlink(missing_ok=True)
+            await asyncio.to_thread(enrolment.stop)
+            await cell.stop(1.0)
+        output.err.print(f"cell {name} stopped", markup=False)
+
+    _run(main)
+
+
+def _load_credentials(directory: Path) -> AgentCredentials:
+    try:
+        return AgentCredentials.load(directory)
+    except pki.CertificateError as exc:
+        raise LatticeError(str(exc)) from None
+
+
+def run_agent(
+    cluster: Annotated[str, typer.Option("--cluster", envvar="LATTICE_CLUSTER_NAME")],
+    endpoint: Annotated[
+        str, typer.Option("--endpoint", envvar="LATTICE_PARENT_ENDPOINT", help="Cell host:port.")
+    ],
+    credentials_dir: Annotated[
+        Path, typer.Option("--credentials-dir", envvar="LATTICE_AGENT_CREDENTIALS_DIR")
+    ],
+    ca: Annotated[
+        Path | None,
+        typer.Option("--ca", envvar="LATTICE_PARENT_CA", help="Parent CA (to enrol)."),
+    ] = None,
+    enrol_url: Annotated[
+        str | None, typer.Option("--enrol-url", envvar="LATTICE_ENROL_URL")
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file",
+            envvar="LATTICE_BOOTSTRAP_TOKEN_FILE",
+            help="Bootstrap token file (or env LATTICE_BOOTSTRAP_TOKEN).",
+        ),
+    ] = None,
+    heartbeat_interval: Annotated[
+        float, typer.Option("--heartbeat-interval", envvar="LATTICE_HEARTBEAT_INTERVAL")
+    ] = 10.0,
+    backoff_max: Annotated[
+        float, typer.Option("--backoff-max", envvar="LATTICE_BACKOFF_MAX")
+    ] = 30.0,
+    provider: Annotated[str, typer.Option("--provider", envvar="LATTICE_PROVIDER")] = "",
+    kubernetes_version: Annotated[
+        str, typer.Option("--kubernetes-version", envvar="LATTICE_KUBERNETES_VERSION")
+    ] = "",
+    tls_server_name: Annotated[
+        str | None, typer.Option("--tls-server-name", envvar="LATTICE_TLS_SERVER_NAME")
+    ] = None,
+) -> None:
+    """Enrol if needed, then hold the session with the parent cell until signalled."""
+    config = _agent_config(
+        cluster,
+        endpoint,
+        heartbeat_interval,
+        backoff_max=backoff_max,
+        backoff_initial=min(0.5, backoff_max),
+        provider=provider,
+        kubernetes_version=kubernetes_version,
+        tls_server_name=tls_server_name,
+    )
+
+    async def main(stop: asyncio.Event) -> None:
+        if (credentials_dir / "tls.crt").exists():
+            credentials = _load_credentials(credentials_dir)
+        else:
+            token = os.environ.get("LATTICE_BOOTSTRAP_TOKEN", "")
+            if token_file is not None:
+                token = token_file.read_text(encoding="utf-8").strip()
+            if not (token and enrol_url and ca):
+                raise LatticeError(
+                    f"no credentials in {credentials_dir}: to enrol, give --enrol-url, --ca "
+                    "and a bootstrap token (--token-file or LATTICE_BOOTSTRAP_TOKEN)"
+                )
+            try:
+                bundle = ca.read_bytes()
+            except OSError as exc:
+                raise LatticeError(f"cannot read {ca}: {exc.strerror}") from None
+            credentials = await asyncio.to_thread(enrol, enrol_url, token, cluster, bundle)
+            credentials.save(credentials_dir)
+            output.err.print(f"enrolled cluster {cluster}", markup=False)
+        status = StatusHolder()
+        status.state = pb.CLUSTER_STATE_UNSPECIFIED  # no Kubernetes watcher yet
+        agent = Agent(config, credentials, status)
+        await _hold_agent(agent, credentials_dir, stop)
+        output.err.print(f"agent {cluster} stopped", markup=False)
+
+    _run(main)
+
+
+def token(
+    cluster: Annotated[str, typer.Argument(help="The child cluster that will enrol.")],
+    state_dir: StateDir,
+    ttl: Annotated[int, typer.Option("--ttl", help="Validity in minutes.")] = 60,
+) -> None:
+    """Issue a one-time bootstrap token for CLUSTER (printed once; only its hash is kept)."""
+    try:
+        state = CellState.open(state_dir, cluster, create=False)
+        issued = state.tokens.issue(cluster, timedelta(minutes=ttl))
+    except (LatticeError, ValueError) as exc:
+        output.fail(exc if isinstance(exc, LatticeError) else LatticeError(str(exc)))
+    # The one intentional print of a secret: stdout only, nothing else on that stream.
+    output.out.print(issued.token, markup=False, highlight=False)
+    output.err.print(
+        f"token {issued.token_id} for cluster {cluster}, "
+        f"expires {issued.expires_at:%Y-%m-%dT%H:%M:%SZ}",
+        markup=False,
+    )
+
+
+def operator_cert(
+    state_dir: StateDir,
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Where to write NAME.crt/.key.")],
+    name: Annotated[str, typer.Argument(help="Operator name.")] = "lattice-cli",
+    days: Annotated[int, typer.Option("--days", help="Validity in days.")] = 30,
+) -> None:
+    """Issue an operator certificate that may read the fleet view (get commands)."""
+    try:
+        state = CellState.open(state_dir, name, create=False)
+        identity = pki.OperatorIdentity(name, pki.DEFAULT_TRUST_DOMAIN)
+        issued = state.ca.issue_operator_certificate(identity, lifetime=timedelta(days=days))
+    except LatticeError as exc:
+        output.fail(exc)
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_private(out_dir / f"{name}.key", issued.key_pem())
+    (out_dir / f"{name}.crt").write_bytes(issued.certificate_pem())
+    (out_dir / "ca.crt").write_bytes(state.ca.certificate_pem())
+    output.err.print(f"wrote {out_dir / name}.crt, .key and ca.crt", markup=False)
+
+
+def register(cell: typer.Typer, agent: typer.Typer) -> None:
+    """Add the process commands to the ``cell`` and ``agent`` groups."""
+    cell.command("serve")(serve)
+    cell.command("token")(token)
+    cell.command("operator-cert")(operator_cert)
+    agent.command("run")(run_agent)
