@@ -66,13 +66,18 @@ def default_authorizer() -> Authorizer:
 
 @dataclass(frozen=True)
 class CompileContext:
-    """Cluster facts, the services and external services known, images, and the authorizer."""
+    """Cluster facts, the services and external services known, images, and the authorizer.
+
+    ``opaque_marker``: text containing it stands for a value the compiler cannot see (a
+    Pulumi Output, maybe secret); such variables go to a Kubernetes Secret, never a ConfigMap.
+    """
 
     cluster: ClusterInfo = field(default_factory=ClusterInfo)
     services: Mapping[str, LatticeService] = field(default_factory=dict)
     external_services: Mapping[str, LatticeExternalService] = field(default_factory=dict)
     images: Mapping[str, str] = field(default_factory=dict)
     authorizer: Authorizer = field(default_factory=default_authorizer)
+    opaque_marker: str | None = None
 
     @classmethod
     def of(

@@ -43,6 +43,11 @@ class Placeholders:
         return cls(hashlib.sha256(name.encode()).hexdigest()[:10])
 
     @property
+    def marker(self) -> str:
+        """The text every sentinel of this component starts with."""
+        return f"lattice-input-{self.tag}-"
+
+    @property
     def pattern(self) -> re.Pattern[str]:
         return re.compile(rf"lattice-input-{self.tag}-(\d+)-x")
 

@@ -12,6 +12,7 @@ This module deliberately does not use ``from __future__ import annotations``: th
 component provider host infers the schema from the class annotations at run time.
 """
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -72,7 +73,10 @@ class LatticeService(pulumi.ComponentResource):
         placeholders = Placeholders.for_name(name)
         model = resolve_spec(name, spec, placeholders, namespace)
         services = registry or current_registry()
-        compile_context = _context(model, services, context, cluster_info_of(cluster))
+        compile_context = dataclasses.replace(
+            _context(model, services, context, cluster_info_of(cluster)),
+            opaque_marker=placeholders.marker,
+        )
         objects = compile_service(model, compile_context)
         _check_identities(objects, placeholders, name)
         opts = providers.resolve_options(

@@ -31,6 +31,11 @@ def _env_config(monitor: RecordingMonitor, component: str) -> Registration:
     return monitor.find("kubernetes:core/v1:ConfigMap", f"{component}-{component}-main-env")
 
 
+def _input_secret(monitor: RecordingMonitor, component: str) -> Registration:
+    """Variables holding Outputs: the compiler cannot see them, so they go to a Secret."""
+    return monitor.find("kubernetes:core/v1:Secret", f"{component}-{component}-main-input-env")
+
+
 def _config_hash(monitor: RecordingMonitor, component: str) -> str:
     deployment = monitor.find("kubernetes:apps/v1:Deployment", f"{component}-{component}")
     hashed: str = deployment.inputs["spec"]["template"]["metadata"]["annotations"][CONFIG_HASH]
@@ -57,7 +62,7 @@ def test_url_of_one_service_wires_into_another() -> None:
         return web.urn
 
     monitor = run_program(program)
-    data = _env_config(monitor, "web").inputs["data"]
+    data = _input_secret(monitor, "web").inputs["stringData"]
     assert data["API_URL"] == "http://api.shop.svc.cluster.local:8080"
     assert data["HEALTH"] == "http://api.shop.svc.cluster.local:8080/health"
 
@@ -70,7 +75,8 @@ def test_output_embedded_in_text_is_concatenated() -> None:
         return LatticeService("app", spec, allow_default_provider=True).urn
 
     monitor = run_program(program)
-    assert _env_config(monitor, "app").inputs["data"]["DSN"] == "db.internal"
+    assert _input_secret(monitor, "app").inputs["stringData"]["DSN"] == "db.internal"
+    assert _env_config(monitor, "app").inputs["data"] == {"PREFIXED": "x"}
     assert _container(monitor, "app")["args"] == ["--db", "db.internal"]
 
 
@@ -92,27 +98,29 @@ def test_secret_input_keeps_properties_secret() -> None:
     def program() -> Any:
         spec = _spec("app", PASSWORD=pulumi.Output.secret("hunter2"), PLAIN="visible")
         component = LatticeService("app", spec, allow_default_provider=True)
-        config = next(r for r in component.resources if r.__class__.__name__ == "ConfigMap")
-        secret = pulumi.Output.from_input(config.data.is_secret())  # type: ignore[attr-defined]
+        holder = next(r for r in component.resources if r.__class__.__name__ == "Secret")
+        secret = pulumi.Output.from_input(holder.string_data.is_secret())  # type: ignore[attr-defined]
         return secret.apply(lambda s: found.setdefault("output_secret", s))
 
     monitor = run_program(program)
-    config = _env_config(monitor, "app")
-    assert config.inputs["data"]["PASSWORD"] == "hunter2"
-    assert "data" in config.secret_properties
-    assert "metadata" not in config.secret_properties
+    holder = _input_secret(monitor, "app")
+    assert holder.inputs["stringData"] == {"PASSWORD": "hunter2"}
+    assert "stringData" in holder.secret_properties
+    assert "metadata" not in holder.secret_properties
     assert found["output_secret"] is True
+    assert _env_config(monitor, "app").inputs["data"] == {"PLAIN": "visible"}
     account = monitor.find("kubernetes:core/v1:ServiceAccount", "app-app")
     assert not account.secret_properties
 
 
-def test_plain_outputs_stay_plain() -> None:
+def test_plain_outputs_also_travel_in_the_input_secret() -> None:
     def program() -> Any:
         spec = _spec("app", SETTING=pulumi.Output.from_input("x"))
         return LatticeService("app", spec, allow_default_provider=True).urn
 
     monitor = run_program(program)
-    assert not _env_config(monitor, "app").secret_properties
+    assert _input_secret(monitor, "app").inputs["stringData"] == {"SETTING": "x"}
+    assert "ConfigMap" not in {r.type.rsplit(":", 1)[-1] for r in monitor.registrations}
 
 
 def test_output_in_a_number_field_is_reported_with_its_path() -> None:

@@ -4,7 +4,8 @@ Variables and file contents are rendered through ``templates.Resolver``. Plain v
 ConfigMap per container (``<service>-<container>-env`` / ``-files``); a lone secret reference
 becomes a ``secretKeyRef`` to the secret resource's Secret; text mixing literals and secret
 keys becomes an ExternalSecret template (``<service>-<container>-secret-env`` /
-``-secret-files``), so no secret value is ever part of the output. Files are mounted one by
+``-secret-files``), so no secret value is ever part of the output. Values the compiler cannot
+see (``CompileContext.opaque_marker``: Pulumi Outputs) go to a Secret ``-input-env``. Files are mounted one by
 one (``subPath``) from a projected volume ``files-<container>``, each with its mode.
 """
 
@@ -89,12 +90,18 @@ class _Builder:
 
     def env(self, variables: dict[str, str]) -> list[dict[str, Any]]:
         plain: dict[str, str] = {}
+        opaque: dict[str, str] = {}
         mixed: dict[str, Rendered] = {}
         env: list[dict[str, Any]] = []
+        marker = self.resolver.context.opaque_marker
         for key in sorted(variables):
             rendered = self.resolver.render(variables[key], (*self.path, "variables", key))
             lone = rendered.lone_secret
-            if rendered.is_plain:
+            if rendered.is_plain and marker and marker in rendered.text():
+                opaque[key] = rendered.text()
+                ref = {"name": f"{self.prefix}-input-env", "key": key}
+                env.append({"name": key, "valueFrom": {"secretKeyRef": ref}})
+            elif rendered.is_plain:
                 plain[key] = rendered.text()
                 ref = {"name": f"{self.prefix}-env", "key": key}
                 env.append({"name": key, "valueFrom": {"configMapKeyRef": ref}})
@@ -106,7 +113,10 @@ class _Builder:
                 ref = {"name": f"{self.prefix}-secret-env", "key": key}
                 env.append({"name": key, "valueFrom": {"secretKeyRef": ref}})
         if plain:
-            self.parts.objects.append(self._config_map(f"{self.prefix}-env", {"data": plain}))
+            self.parts.objects.append(self._object("ConfigMap", f"{self.prefix}-env", {"data": plain}))
+        if opaque:
+            body = {"type": "Opaque", "stringData": opaque}
+            self.parts.objects.append(self._object("Secret", f"{self.prefix}-input-env", body))
         if mixed:
             self.parts.objects.append(
                 secrets.build_templated_secret(self.service, f"{self.prefix}-secret-env", mixed)
@@ -134,7 +144,7 @@ class _Builder:
                 body["data"] = text
             if binary:
                 body["binaryData"] = binary
-            self.parts.objects.append(self._config_map(f"{self.prefix}-files", body))
+            self.parts.objects.append(self._object("ConfigMap", f"{self.prefix}-files", body))
         if mixed:
             self.parts.objects.append(
                 secrets.build_templated_secret(self.service, f"{self.prefix}-secret-files", mixed)
@@ -186,8 +196,8 @@ class _Builder:
                 sources.append({field_name: {"name": name, "items": chosen}})
         return {"name": f"files-{self.name}", "projected": {"sources": sources}}
 
-    def _config_map(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        obj = header("ConfigMap", name, self.service.namespace)
+    def _object(self, kind: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        obj = header(kind, name, self.service.namespace)
         obj["metadata"]["labels"] = labels.service_labels(self.service.name)
         obj.update(body)
         return obj

@@ -418,3 +418,16 @@ def test_compiling_twice_gives_identical_output() -> None:
         {"X": "${resources.db.user}!"},
     )
     assert compile_doc(doc) == compile_doc(doc)
+
+
+def test_values_the_compiler_cannot_see_go_to_a_secret_not_a_config_map() -> None:
+    doc = changed(service(), f"{MAIN}.variables", {"TOKEN": "pre-opaque-0-x", "MODE": "fast"})
+    svc = load_service(doc)
+    ctx = context(svc)
+    objects = compile_service(svc, type(ctx)(**{**ctx.__dict__, "opaque_marker": "opaque-"}))
+    assert_valid(objects)
+    holder = find(objects, "Secret", "api-main-input-env")
+    assert holder["stringData"] == {"TOKEN": "pre-opaque-0-x"}
+    assert find(objects, "ConfigMap", "api-main-env")["data"] == {"MODE": "fast"}
+    env = {e["name"]: e["valueFrom"] for e in container(objects)["env"]}
+    assert env["TOKEN"] == {"secretKeyRef": {"name": "api-main-input-env", "key": "TOKEN"}}
