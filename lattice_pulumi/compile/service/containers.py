@@ -4,9 +4,10 @@ Variables and file contents are rendered through ``templates.Resolver``. Plain v
 ConfigMap per container (``<service>-<container>-env`` / ``-files``); a lone secret reference
 becomes a ``secretKeyRef`` to the secret resource's Secret; text mixing literals and secret
 keys becomes an ExternalSecret template (``<service>-<container>-secret-env`` /
-``-secret-files``), so no secret value is ever part of the output. Values the compiler cannot
-see (``CompileContext.opaque_marker``: Pulumi Outputs) go to a Secret ``-input-env``. Files are mounted one by
-one (``subPath``) from a projected volume ``files-<container>``, each with its mode.
+``-secret-files``), so no secret value is ever part of the output. Values the compiler
+cannot see (``CompileContext.opaque_marker``: Pulumi Outputs) go to a Secret ``-input-env``.
+Files are mounted one by one (``subPath``) from a projected volume ``files-<container>``,
+each with its mode.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ class _Builder:
                 ref = {"name": f"{self.prefix}-secret-env", "key": key}
                 env.append({"name": key, "valueFrom": {"secretKeyRef": ref}})
         if plain:
-            self.parts.objects.append(self._object("ConfigMap", f"{self.prefix}-env", {"data": plain}))
+            config = self._object("ConfigMap", f"{self.prefix}-env", {"data": plain})
+            self.parts.objects.append(config)
         if opaque:
             body = {"type": "Opaque", "stringData": opaque}
             self.parts.objects.append(self._object("Secret", f"{self.prefix}-input-env", body))
