@@ -1,9 +1,9 @@
 """What a LatticeService needs from the cluster it is deployed to.
 
-``LatticeCluster`` (the component) is being written separately; when it lands it satisfies
-``ClusterTarget``: it knows the facts compilers need (``cluster_info``) and the Kubernetes
-provider that reaches the cluster it created. Until then a ``ClusterInfo`` can be passed
-to ``LatticeService(cluster=...)`` directly, with the provider in ``opts``.
+The ``LatticeCluster`` component satisfies ``ClusterTarget``: it knows the facts compilers
+need (``cluster_info``) and the Kubernetes provider that reaches the cluster it created. A
+plain ``ClusterInfo`` can also be passed to ``LatticeService(cluster=...)``, with the
+provider in ``opts``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ __all__ = ["ClusterTarget", "cluster_info_of", "cluster_provider_of"]
 
 @runtime_checkable
 class ClusterTarget(Protocol):
-    """A cluster a service can be deployed to (the LatticeCluster component, later)."""
+    """A cluster a service can be deployed to (such as the LatticeCluster component)."""
 
     @property
     def cluster_info(self) -> ClusterInfo: ...

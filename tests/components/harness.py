@@ -2,20 +2,31 @@
 
 ``MockMonitor`` gives ``Mocks.new_resource`` no parent, provider-by-URN or secret markers,
 so ``RecordingMonitor`` keeps each ``RegisterResource`` request's type, name, parent,
-provider and inputs (secrets still marked) for assertions. ``run_program`` runs a function
-as a Pulumi program under these mocks and waits for every Output it returns.
+provider, inputs (secrets still marked), dependencies and ignored changes for assertions.
+``run_program`` runs a function as a Pulumi program under these mocks (``StateMocks``
+unless others are given) and waits for every Output it returns. ``ClusterMocks`` also answer
+the read of the kubeconfig Secret a LatticeCluster makes.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks, rpc
 
-__all__ = ["RecordingMonitor", "Registration", "StateMocks", "run_program"]
+__all__ = [
+    "KUBECONFIG",
+    "SERVER",
+    "ClusterMocks",
+    "RecordingMonitor",
+    "Registration",
+    "StateMocks",
+    "run_program",
+]
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,8 @@ class Registration:
     custom: bool
     inputs: dict[str, Any]
     secret_properties: frozenset[str]
+    dependencies: frozenset[str] = frozenset()
+    ignore_changes: tuple[str, ...] = ()
 
 
 class StateMocks(pulumi.runtime.Mocks):
@@ -40,6 +53,37 @@ class StateMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
         return {}, None
+
+
+SERVER = "https://10.0.0.10:6443"
+KUBECONFIG = f"""apiVersion: v1
+kind: Config
+clusters:
+- name: dev
+  cluster: {{server: "{SERVER}", certificate-authority-data: Q0E=}}
+contexts:
+- name: dev-admin@dev
+  context: {{cluster: dev, user: dev-admin}}
+current-context: dev-admin@dev
+users:
+- name: dev-admin
+  user: {{token: not-a-real-token}}
+"""
+
+
+@dataclass
+class ClusterMocks(StateMocks):
+    """StateMocks where reading a Secret returns the kubeconfig Cluster API would write."""
+
+    kubeconfig: str = KUBECONFIG
+    reads: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.resource_id and args.typ == "kubernetes:core/v1:Secret":
+            self.reads.append((args.name, args.resource_id, args.provider or ""))
+            value = base64.b64encode(self.kubeconfig.encode()).decode()
+            return args.resource_id, {"data": {"value": value}}
+        return super().new_resource(args)
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -64,6 +108,8 @@ class RecordingMonitor(mocks.MockMonitor):
                     custom=request.custom,
                     inputs=rpc.deserialize_properties_unwrap_secrets(request.object)[0],
                     secret_properties=secret,
+                    dependencies=frozenset(request.dependencies),
+                    ignore_changes=tuple(request.ignoreChanges),
                 )
             )
         return response
@@ -76,10 +122,15 @@ class RecordingMonitor(mocks.MockMonitor):
 
 
 def run_program(
-    program: Callable[[], Any], *, preview: bool = False, project: str = "project"
+    program: Callable[[], Any],
+    *,
+    preview: bool = False,
+    project: str = "project",
+    mocks: pulumi.runtime.Mocks | None = None,
 ) -> RecordingMonitor:
-    """Run ``program`` under fresh mocks; wait for the Outputs it returns; the monitor."""
-    mock = StateMocks()
+    """Run ``program`` under fresh mocks (``StateMocks`` unless given); wait for the Outputs
+    it returns; the monitor."""
+    mock = mocks or StateMocks()
     monitor = RecordingMonitor(mock)
     pulumi.runtime.set_mocks(mock, monitor=monitor, preview=preview, project=project)
 
