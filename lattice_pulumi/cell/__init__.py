@@ -3,6 +3,7 @@
 Nothing here imports ``pulumi``; the in-cluster operator runs it.
 """
 
+from lattice_pulumi.cell.bundles import AgentBundles
 from lattice_pulumi.cell.config import CellConfig
 from lattice_pulumi.cell.enrolment import EnrolmentServer, TokenStore
 from lattice_pulumi.cell.errors import CellError
@@ -13,6 +14,7 @@ from lattice_pulumi.cell.state import CellState
 from lattice_pulumi.cell.tokenstore import TokenFile
 
 __all__ = [
+    "AgentBundles",
     "CellConfig",
     "CellError",
     "CellServer",

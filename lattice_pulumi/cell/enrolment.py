@@ -5,8 +5,15 @@ its first client certificate, over HTTPS.
 200 with JSON ``{"cluster", "certificate", "caBundle"}``. Errors answer JSON ``{"error"}``:
 401 unknown/expired token, 410 token already used, 403 CSR for another cluster, 400 bad CSR,
 413 body too large. The cell sets the certificate subject from the token's cluster and burns
-the token only when signing succeeds. Small on purpose: stdlib ``http.server`` + ``ssl`` in
-a background thread, started and stopped by the parent's operator (or a test).
+the token only when signing succeeds.
+
+``GET /v1/bootstrap/<cluster>`` with the same bearer token answers 200 with the cluster's
+bootstrap bundle (``Content-Type: application/yaml``, see :mod:`lattice_pulumi.cell.bundles`)
+when the server was given ``bundles``; 401 unknown/expired token, 403 token of another
+cluster, 410 token already used, 404 bundles not served. It does not burn the token.
+
+Small on purpose: stdlib ``http.server`` + ``ssl`` in a background thread, started and
+stopped by the parent's operator (or a test). Tokens are logged by id only.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lattice_pulumi import pki
+from lattice_pulumi.cell.bundles import BUNDLE_PATH, AgentBundles, token_cluster
+from lattice_pulumi.errors import LatticeError
 
 __all__ = ["ENROL_PATH", "EnrolmentServer", "TokenStore"]
 
@@ -53,8 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(413, {"error": f"request body above {MAX_BODY_BYTES} bytes"})
             return
         body = self.rfile.read(length)
-        auth = self.headers.get("Authorization", "")
-        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        token = self._bearer()
         try:
             status, payload = 200, self.server.enrol(token, body)
         except pki.PkiError as exc:
@@ -64,10 +72,44 @@ class _Handler(BaseHTTPRequestHandler):
             )
         self._answer(status, payload)
 
+    def do_GET(self) -> None:
+        cluster = self.path.removeprefix(BUNDLE_PATH)
+        if not self.path.startswith(BUNDLE_PATH) or not cluster or "/" in cluster:
+            self._answer(404, {"error": f"no such endpoint; use GET {BUNDLE_PATH}<cluster>"})
+            return
+        token = self._bearer()
+        try:
+            bundle = self.server.bundle(token, cluster)
+        except LookupError as exc:
+            self._answer(404, {"error": str(exc)})
+            return
+        except pki.PkiError as exc:
+            log.warning(
+                "bundle for %s refused (%d) for token %s: %s",
+                cluster[:63],
+                exc.http_status,
+                pki.token_id_of(token),
+                exc,
+            )
+            self._answer(exc.http_status, {"error": str(exc)})
+            return
+        except LatticeError as exc:  # the cell's own settings: say so in its log, not here
+            log.error("bundle for %s cannot be built: %s", cluster, exc)
+            self._answer(500, {"error": "the cell cannot build this bundle; see its log"})
+            return
+        log.info("served bootstrap bundle of %s (token %s)", cluster, pki.token_id_of(token))
+        self._send(200, "application/yaml", bundle.encode())
+
+    def _bearer(self) -> str:
+        auth = self.headers.get("Authorization", "")
+        return auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+
     def _answer(self, status: int, payload: dict[str, str]) -> None:
-        data = json.dumps(payload).encode()
+        self._send(status, "application/json", json.dumps(payload).encode())
+
+    def _send(self, status: int, content_type: str, data: bytes) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -81,6 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     enrol: Any  # set by EnrolmentServer
+    bundle: Any
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Failed TLS handshakes and dropped clients: one log line, not a stderr traceback.
@@ -100,13 +143,16 @@ class EnrolmentServer:
         port: int = 0,
         trust_domain: str = pki.DEFAULT_TRUST_DOMAIN,
         client_certificate_lifetime: timedelta = timedelta(hours=24),
+        bundles: AgentBundles | None = None,
     ) -> None:
+        """``bundles``: serve ``GET /v1/bootstrap/<cluster>`` (404 without)."""
         self._authority = authority
         self._tokens = tokens
         self._server_certificate = server_certificate
         self._address = (host, port)
         self._trust_domain = trust_domain
         self._lifetime = client_certificate_lifetime
+        self._bundles = bundles
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -131,6 +177,21 @@ class EnrolmentServer:
             "caBundle": bundle.pem().decode(),
         }
 
+    def bundle(self, token: str, cluster: str) -> str:
+        """The bootstrap bundle of ``cluster`` for ``token``, which is checked, not burnt.
+
+        ``LookupError`` when this server serves no bundles; ``pki.PkiError`` (with its HTTP
+        status) for a refused token; ``LatticeError`` when the cell's settings cannot make one.
+        """
+        if self._bundles is None:
+            raise LookupError("this cell serves no bootstrap bundles")
+        owner = token_cluster(self._tokens, token)
+        if owner != cluster:
+            raise pki.IdentityMismatchError(
+                f"bootstrap token {pki.token_id_of(token)} was issued for another cluster"
+            )
+        return self._bundles.render(cluster, self.url)
+
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -148,6 +209,7 @@ class EnrolmentServer:
             raise RuntimeError("enrolment server is already running")
         httpd = _HTTPServer(self._address, _Handler)
         httpd.enrol = self.enrol
+        httpd.bundle = self.bundle
         # Handshake lazily in the per-request thread, so a slow client cannot stall accept().
         httpd.socket = self._tls_context().wrap_socket(
             httpd.socket, server_side=True, do_handshake_on_connect=False

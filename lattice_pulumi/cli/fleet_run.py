@@ -25,9 +25,16 @@ import typer
 
 from lattice_pulumi import pki
 from lattice_pulumi.agent import Agent, AgentConfig, AgentCredentials, StatusHolder, enrol
-from lattice_pulumi.cell import CellConfig, CellServer, CellState, EnrolmentServer
+from lattice_pulumi.cell import (
+    AgentBundles,
+    CellConfig,
+    CellServer,
+    CellState,
+    EnrolmentServer,
+)
 from lattice_pulumi.cell.state import write_private
 from lattice_pulumi.cli import output
+from lattice_pulumi.compile.agent import AGENT_IMAGE
 from lattice_pulumi.errors import LatticeError
 from lattice_pulumi.protocol import pb
 
@@ -118,8 +125,29 @@ def serve(
     heartbeat_interval: Annotated[
         float, typer.Option("--heartbeat-interval", envvar="LATTICE_HEARTBEAT_INTERVAL")
     ] = 10.0,
+    advertise_endpoint: Annotated[
+        str,
+        typer.Option(
+            "--advertise-endpoint",
+            envvar="LATTICE_CELL_ADVERTISE_ENDPOINT",
+            help="gRPC host:port as children dial it (bootstrap bundles).",
+        ),
+    ] = "",
+    advertise_enrol_url: Annotated[
+        str,
+        typer.Option(
+            "--advertise-enrol-url",
+            envvar="LATTICE_CELL_ADVERTISE_ENROL_URL",
+            help="Enrolment URL as children reach it (bootstrap bundles).",
+        ),
+    ] = "",
+    agent_image: Annotated[
+        str | None,
+        typer.Option("--agent-image", envvar="LATTICE_CELL_AGENT_IMAGE", help="Agent image."),
+    ] = None,
 ) -> None:
-    """Serve agents (mTLS gRPC), enrolment (HTTPS) and the fleet read API until signalled."""
+    """Serve agents (mTLS gRPC), enrolment and bootstrap bundles (HTTPS) and the fleet read
+    API until signalled."""
     if (parent is None) != (parent_credentials is None):
         output.fail(LatticeError("--parent and --parent-credentials-dir go together"), code=2)
     names = san or [host, *(["localhost"] if host in ("127.0.0.1", "::1") else [])]
@@ -137,10 +165,14 @@ def serve(
             heartbeat_grace=heartbeat_grace,
             provider=provider,
             role="parent" if parent else "root",
+            advertise_endpoint=advertise_endpoint,
+            advertise_enrol_url=advertise_enrol_url,
+            agent_image=agent_image or AGENT_IMAGE,
         )
         cell = CellServer(config, authority, certificate, status=status.heartbeat)
+        bundles = AgentBundles(config, authority, lambda: cell.endpoint)
         enrolment = EnrolmentServer(
-            authority, state.tokens, certificate, host=host, port=enrol_port
+            authority, state.tokens, certificate, host=host, port=enrol_port, bundles=bundles
         )
         upstream: Agent | None = None
         if parent is not None and parent_credentials is not None:

@@ -24,6 +24,7 @@ API_VERSIONS: dict[str, str] = {
     "Role": "rbac.authorization.k8s.io/v1",
     "RoleBinding": "rbac.authorization.k8s.io/v1",
     # networking and mesh
+    "NetworkPolicy": "networking.k8s.io/v1",
     "CiliumNetworkPolicy": "cilium.io/v2",
     "CiliumClusterwideNetworkPolicy": "cilium.io/v2",
     "AuthorizationPolicy": "security.istio.io/v1",

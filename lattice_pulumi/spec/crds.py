@@ -73,6 +73,7 @@ def _structural(node: dict[str, Any]) -> dict[str, Any]:
         # map keys with a pattern: the model checks keys, the schema types the values
         node = {**node, "additionalProperties": next(iter(node["patternProperties"].values()))}
     out: dict[str, Any] = {k: node[k] for k in _KEEP if k in node}
+    _draft4_bounds(out)
     kind = out.get("type")
     if kind == "object" or "properties" in out:
         out["type"] = "object"
@@ -92,6 +93,15 @@ def _structural(node: dict[str, Any]) -> dict[str, Any]:
     if "default" in out and (out["default"] is None or isinstance(out["default"], dict | list)):
         del out["default"]
     return out
+
+
+def _draft4_bounds(out: dict[str, Any]) -> None:
+    """Kubernetes schemas spell exclusive bounds the draft-4 way: ``minimum`` + a boolean."""
+    for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        value = out.get(flag)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[bound] = value
+            out[flag] = True
 
 
 def _json_type(value: Any) -> str:

@@ -21,6 +21,9 @@ def _strict(schema: Any) -> Any:
         out = {k: _strict(v) for k, v in schema.items() if not k.startswith("x-kubernetes")}
         if schema.get("x-kubernetes-int-or-string"):
             out["type"] = ["integer", "string"]
+        for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            if schema.get(flag) is True:  # draft-4 spelling (Kubernetes) to draft 7
+                out[flag] = out.pop(bound)
         if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
             out["additionalProperties"] = False
         return out
@@ -51,6 +54,8 @@ def test_crd_schema_is_structural(kind: str) -> None:
     crd = crds.build_crd(KINDS[kind])
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     for node in _walk(schema):
+        for flag in ("exclusiveMinimum", "exclusiveMaximum"):
+            assert node.get(flag, True) is True, f"{flag} must be a boolean in Kubernetes"
         assert "$ref" not in node and "anyOf" not in node and "oneOf" not in node
         if "properties" in node:
             assert node.get("type") == "object"
