@@ -123,12 +123,13 @@ def find_tool_dirs(env: Mapping[str, str]) -> tuple[Path, ...]:
     built = [
         p
         for p in root.iterdir()
-        if p.name.startswith("pulumi") and (p / "bin").is_dir() and not p.name.endswith(".tmp")
+        if p.name.startswith("pulumi") and p.is_dir() and not p.name.endswith(".tmp")
     ]
     found: dict[str, Path] = {}
     for path in sorted(built, key=lambda p: p.name, reverse=True):
         tool = path.name.rsplit("-v", 1)[0]
-        found.setdefault(tool, path / "bin")
+        # a tool folder holds its binaries in bin/ (the CLI) or directly (a plugin)
+        found.setdefault(tool, path / "bin" if (path / "bin").is_dir() else path)
     ordered = sorted(found.items(), key=lambda item: item[0] != "pulumi")
     return tuple(path for _, path in ordered)
 
