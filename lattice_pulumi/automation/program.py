@@ -52,6 +52,7 @@ class Target:
     kubeconfig: str | None = None  # a path or the contents of a kubeconfig
     kube_context: str | None = None
     render_to: Path | None = None
+    skip_await: bool = False  # apply without waiting for workloads to become ready
 
     def provider_args(self) -> dict[str, Any]:
         """Arguments of the Kubernetes provider; raises LatticeError if there is no target."""
@@ -108,7 +109,9 @@ def build_program(deployment: Deployment, target: Target) -> Callable[[], None]:
         for name, spec in zip(
             component_names(deployment.services), deployment.services, strict=True
         ):
-            service = components.LatticeService(name, spec, opts, context=deployment.context)
+            service = components.LatticeService(
+                name, spec, opts, context=deployment.context, skip_await=target.skip_await
+            )
             key = f"{spec.namespace}/{spec.name}"
             urls[key] = service.url
             objects[key] = service.object_names

@@ -37,6 +37,10 @@ Kubeconfig = Annotated[
     Path | None, typer.Option("--kubeconfig", help="Kubeconfig of the target cluster.")
 ]
 KubeContext = Annotated[str | None, typer.Option("--context", help="Context in the kubeconfig.")]
+SkipAwait = Annotated[
+    bool,
+    typer.Option("--skip-await", help="Apply without waiting for workloads to become ready."),
+]
 RenderTo = Annotated[
     Path | None,
     typer.Option("--render-to", help="Write YAML manifests here instead of applying them."),
@@ -57,7 +61,11 @@ def _settings(stack: str, state_dir: Path | None) -> settings.StackSettings:
 
 
 def _program(
-    files: list[Path], kubeconfig: Path | None, context: str | None, render_to: Path | None
+    files: list[Path],
+    kubeconfig: Path | None,
+    context: str | None,
+    render_to: Path | None,
+    skip_await: bool = False,
 ) -> Callable[[], None]:
     deployment = automation.load_deployment(files)
     for warning in deployment.warnings:
@@ -68,6 +76,7 @@ def _program(
         kubeconfig=str(kubeconfig.expanduser().resolve()) if kubeconfig else None,
         kube_context=context,
         render_to=render_to.resolve() if render_to else None,
+        skip_await=skip_await,
     )
     return automation.build_program(deployment, target)
 
@@ -90,10 +99,11 @@ def up(
     context: KubeContext = None,
     render_to: RenderTo = None,
     state_dir: StateDir = None,
+    skip_await: SkipAwait = False,
 ) -> None:
     """Deploy every LatticeService found to the cluster (or render it to a folder)."""
     try:
-        program = _program(filename, kubeconfig, context, render_to)
+        program = _program(filename, kubeconfig, context, render_to, skip_await)
         config = _settings(stack, state_dir)
         result = _with_progress(
             f"up {stack}", lambda live: automation.up(config, program, live.on_event)
@@ -110,10 +120,11 @@ def preview(
     context: KubeContext = None,
     render_to: RenderTo = None,
     state_dir: StateDir = None,
+    skip_await: SkipAwait = False,
 ) -> None:
     """Show what ``lattice up`` would change, without changing anything."""
     try:
-        program = _program(filename, kubeconfig, context, render_to)
+        program = _program(filename, kubeconfig, context, render_to, skip_await)
         config = _settings(stack, state_dir)
         result = _with_progress(
             f"preview {stack}", lambda live: automation.preview(config, program, live.on_event)

@@ -69,6 +69,7 @@ class LatticeService(pulumi.ComponentResource):
         namespace: str | None = None,
         allow_default_provider: bool = False,
         registry: ServiceRegistry | None = None,
+        skip_await: bool = False,
     ) -> None:
         placeholders = Placeholders.for_name(name)
         model = resolve_spec(name, spec, placeholders, namespace)
@@ -93,6 +94,8 @@ class LatticeService(pulumi.ComponentResource):
         self.resources: list[pulumi.CustomResource] = []
         child_opts = pulumi.ResourceOptions(parent=self)
         for obj in _with_outputs(objects, placeholders):
+            if skip_await:
+                _skip_await(obj)
             child_name = resources.logical_name(name, obj, model.namespace)
             self.resources.append(resources.register_object(child_name, obj, child_opts))
 
@@ -143,6 +146,13 @@ def _context(
             authorizer=context.authorizer,
         )
     return context
+
+
+def _skip_await(obj: dict[str, Any]) -> None:
+    """Do not wait for readiness (pulumi-kubernetes' ``pulumi.com/skipAwait``): for clusters
+    where workloads cannot become ready yet, or delivery that must not block on rollouts."""
+    annotations = obj["metadata"].setdefault("annotations", {})
+    annotations["pulumi.com/skipAwait"] = "true"
 
 
 def _identity(obj: dict[str, Any]) -> str:
