@@ -7,6 +7,7 @@ is about what is applied, not about pods running.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +51,15 @@ def _exists(kube: KubeClient, name: str) -> bool:
 
 
 def test_up_preview_destroy_against_the_control_plane(
-    control_plane: ControlPlane,
-    kube: KubeClient,
+    control_plane_factory: Callable[..., ControlPlane],
     pulumi_kubernetes_engine: PulumiEngine,
     crd_schemas: Any,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A control plane of its own: other tests apply the same objects with another manager.
+    control_plane = control_plane_factory("lattice-up")  # GC: deletes are foreground
+    kube = control_plane.client
     install_crds(kube, [shared_crd(group, kind) for group, kind in THIRD_PARTY])
     kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "webapp"}})
     monkeypatch.setenv("LATTICE_STATE_DIR", str(tmp_path / "state"))
