@@ -25,9 +25,8 @@ from lattice_pulumi import components
 from lattice_pulumi.compile.context import ClusterInfo, CompileContext
 from lattice_pulumi.errors import LatticeError, SpecError
 from lattice_pulumi.policy import CedarAuthorizer
-from lattice_pulumi.policy.sources import source_from_policy
+from lattice_pulumi.policy.sources import sources_in
 from lattice_pulumi.spec import loader
-from lattice_pulumi.spec.policy import CedarPolicy
 from lattice_pulumi.spec.service import LatticeService as ServiceSpec
 
 __all__ = ["Deployment", "Target", "build_program", "component_names", "load_deployment"]
@@ -71,16 +70,11 @@ class Target:
 
 def load_deployment(paths: Sequence[Path], cluster: ClusterInfo | None = None) -> Deployment:
     """Every service and policy under ``paths``; raises SpecErrors listing every problem."""
-    result = loader.LoadResult()
-    for path in paths:
-        one = loader.load_documents(path)
-        result.resources += one.resources
-        result.errors += one.errors
-        result.warnings += one.warnings
+    result = loader.load_paths(paths)
     result.raise_for_errors()
     authorizer = CedarAuthorizer()
     report = authorizer.reload(
-        [source_from_policy(r) for r in result.resources if isinstance(r, CedarPolicy)]
+        sources_in(result.resources)
     )
     context = CompileContext.of(list(result.resources), cluster=cluster, authorizer=authorizer)
     services = tuple(r for r in result.resources if isinstance(r, ServiceSpec))

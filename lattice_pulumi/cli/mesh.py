@@ -63,11 +63,7 @@ def mesh(filename: Files, out_format: Format = MeshFormat.table) -> None:
 
 def load_report(paths: list[Path]) -> MeshReport:
     """Load every path (all problems at once) and report the mesh; exits 1 on spec errors."""
-    result = loader.LoadResult()
-    for path in paths:
-        one = loader.load_documents(path)
-        result.resources += one.resources
-        result.errors += one.errors
+    result = loader.load_paths(paths)
     if result.errors:
         output.fail(SpecErrors.of(result.errors))
     return ServiceGraph.of(result.resources).report()

@@ -28,12 +28,11 @@ from lattice_pulumi.compile.cluster import (
 from lattice_pulumi.compile.context import ClusterInfo, CompileContext
 from lattice_pulumi.compile.service import compile_service
 from lattice_pulumi.errors import CompileError, LatticeError, SpecError, SpecErrors
-from lattice_pulumi.policy import CedarAuthorizer, PolicySource
-from lattice_pulumi.policy.sources import source_from_policy
+from lattice_pulumi.policy import CedarAuthorizer
+from lattice_pulumi.policy.sources import sources_in
 from lattice_pulumi.spec import loader
 from lattice_pulumi.spec.cluster import LatticeCluster
 from lattice_pulumi.spec.meta import Resource
-from lattice_pulumi.spec.policy import CedarPolicy
 from lattice_pulumi.spec.providers import CloudProvider
 from lattice_pulumi.spec.service import LatticeService
 
@@ -51,12 +50,7 @@ def dump_yaml(objects: list[dict[str, Any]]) -> str:
 
 
 def _load(paths: list[Path]) -> list[Resource]:
-    result = loader.LoadResult()
-    for path in paths:
-        one = loader.load_documents(path)
-        result.resources += one.resources
-        result.errors += one.errors
-        result.warnings += one.warnings
+    result = loader.load_paths(paths)
     for warning in result.warnings:
         output.print_spec_errors_line(warning)
     result.raise_for_errors()
@@ -75,11 +69,8 @@ def _cluster_info(path: Path | None) -> ClusterInfo:
 
 
 def _authorizer(resources: list[Resource]) -> CedarAuthorizer:
-    sources: list[PolicySource] = [
-        source_from_policy(r) for r in resources if isinstance(r, CedarPolicy)
-    ]
     authorizer = CedarAuthorizer()
-    report = authorizer.reload(sources)
+    report = authorizer.reload(sources_in(resources))
     for problem in report.problems:
         output.err.print(f"[yellow]warning[/yellow] policy {output.escape(str(problem))} (skipped)")
     return authorizer

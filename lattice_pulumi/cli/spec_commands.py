@@ -31,13 +31,7 @@ def validate(
     out_format: Annotated[Format, typer.Option("-o", "--output")] = Format.text,
 ) -> None:
     """Check every document; exit 1 when any has an error."""
-    result = loader.LoadResult()
-    for path in filename:
-        one = loader.load_documents(path)
-        result.resources += one.resources
-        result.errors += one.errors
-        result.warnings += one.warnings
-        result.files += one.files
+    result = loader.load_paths(filename)
     if out_format is Format.json:
         output.print_json(
             {

@@ -92,6 +92,15 @@ def _finish(result: automation.OperationResult) -> None:
         output.print_json(dict(result.outputs))
 
 
+def _operate(title: str, run: Callable[[progress.LiveProgress], Any]) -> None:
+    """Run one engine operation with live progress; a LatticeError ends in one line."""
+    try:
+        result = _with_progress(title, run)
+    except LatticeError as exc:
+        output.fail(exc)
+    _finish(result)
+
+
 def up(
     filename: Files,
     stack: Stack = settings.DEFAULT_STACK,
@@ -105,12 +114,9 @@ def up(
     try:
         program = _program(filename, kubeconfig, context, render_to, skip_await)
         config = _settings(stack, state_dir)
-        result = _with_progress(
-            f"up {stack}", lambda live: automation.up(config, program, live.on_event)
-        )
     except LatticeError as exc:
         output.fail(exc)
-    _finish(result)
+    _operate(f"up {stack}", lambda live: automation.up(config, program, live.on_event))
 
 
 def preview(
@@ -126,36 +132,27 @@ def preview(
     try:
         program = _program(filename, kubeconfig, context, render_to, skip_await)
         config = _settings(stack, state_dir)
-        result = _with_progress(
-            f"preview {stack}", lambda live: automation.preview(config, program, live.on_event)
-        )
     except LatticeError as exc:
         output.fail(exc)
-    _finish(result)
+    _operate(f"preview {stack}", lambda live: automation.preview(config, program, live.on_event))
 
 
 def destroy(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -> None:
     """Delete everything the stack deployed."""
     try:
         config = _settings(stack, state_dir)
-        result = _with_progress(
-            f"destroy {stack}", lambda live: automation.destroy(config, live.on_event)
-        )
     except LatticeError as exc:
         output.fail(exc)
-    _finish(result)
+    _operate(f"destroy {stack}", lambda live: automation.destroy(config, live.on_event))
 
 
 def refresh(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -> None:
     """Read the live state of the stack's resources."""
     try:
         config = _settings(stack, state_dir)
-        result = _with_progress(
-            f"refresh {stack}", lambda live: automation.refresh(config, live.on_event)
-        )
     except LatticeError as exc:
         output.fail(exc)
-    _finish(result)
+    _operate(f"refresh {stack}", lambda live: automation.refresh(config, live.on_event))
 
 
 def outputs(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "load_policy_files",
     "order_sources",
     "source_from_policy",
+    "sources_in",
 ]
 
 API_VERSION = "lattice.dev/v1alpha1"
@@ -81,6 +82,11 @@ def effective_policies(
     inherited = [dataclasses.replace(s, inherited=True) for s in parent if s.propagate]
     own = [dataclasses.replace(s, inherited=False) if s.inherited else s for s in local]
     return order_sources([*inherited, *own])
+
+
+def sources_in(objects: Iterable[object]) -> list[PolicySource]:
+    """The policy sources of every CedarPolicy among loaded objects (others are ignored)."""
+    return [source_from_policy(o) for o in objects if isinstance(o, CedarPolicy)]
 
 
 def source_from_policy(policy: CedarPolicy, file: str | None = None) -> PolicySource:

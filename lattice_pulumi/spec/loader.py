@@ -9,7 +9,7 @@ either every object or none.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from lattice_pulumi.spec.meta import Resource
 from lattice_pulumi.spec.service import LatticeService
 from lattice_pulumi.spec.yamlsource import Document, parse_documents
 
-__all__ = ["LoadResult", "load", "load_documents", "load_text", "user_path"]
+__all__ = ["LoadResult", "load", "load_documents", "load_paths", "load_text", "user_path"]
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -42,6 +42,13 @@ class LoadResult:
     def ok(self) -> bool:
         return not self.errors
 
+    def extend(self, other: LoadResult) -> None:
+        """Add what another load found (several paths make one result)."""
+        self.resources += other.resources
+        self.errors += other.errors
+        self.warnings += other.warnings
+        self.files += other.files
+
     def raise_for_errors(self) -> None:
         if self.errors:
             raise SpecErrors.of([*self.errors, *self.warnings])
@@ -52,6 +59,14 @@ def load(source: str | Path) -> list[Resource]:
     result = load_documents(source)
     result.raise_for_errors()
     return result.resources
+
+
+def load_paths(paths: Iterable[str | Path]) -> LoadResult:
+    """``load_documents`` over several files or folders, as one result."""
+    result = LoadResult()
+    for path in paths:
+        result.extend(load_documents(path))
+    return result
 
 
 def load_documents(source: str | Path) -> LoadResult:
@@ -83,11 +98,7 @@ def _load_path(path: Path) -> LoadResult:
         except (OSError, UnicodeDecodeError) as exc:
             result.errors.append(SpecError(f"cannot read: {exc}", (), str(file)))
             continue
-        one = load_text(text, str(file))
-        result.resources += one.resources
-        result.errors += one.errors
-        result.warnings += one.warnings
-        result.files += one.files
+        result.extend(load_text(text, str(file)))
     return result
 
 

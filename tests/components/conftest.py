@@ -6,10 +6,9 @@ import pytest
 
 from lattice_pulumi.compile.context import CompileContext
 from lattice_pulumi.policy import CedarAuthorizer
-from lattice_pulumi.policy.sources import source_from_policy
+from lattice_pulumi.policy.sources import sources_in
 from lattice_pulumi.spec import loader
 from lattice_pulumi.spec.meta import Resource
-from lattice_pulumi.spec.policy import CedarPolicy
 from tests.conftest import EXAMPLES
 
 
@@ -21,5 +20,5 @@ def webapp() -> list[Resource]:
 @pytest.fixture(scope="session")
 def webapp_context(webapp: list[Resource]) -> CompileContext:
     authorizer = CedarAuthorizer()
-    authorizer.reload([source_from_policy(r) for r in webapp if isinstance(r, CedarPolicy)])
+    authorizer.reload(sources_in(webapp))
     return CompileContext.of(list(webapp), authorizer=authorizer)

@@ -20,10 +20,9 @@ from lattice_pulumi.compile.context import ClusterInfo, CompileContext
 from lattice_pulumi.compile.mesh import compile_mesh_baseline
 from lattice_pulumi.compile.service import compile_service
 from lattice_pulumi.policy import CedarAuthorizer
-from lattice_pulumi.policy.sources import source_from_policy
+from lattice_pulumi.policy.sources import sources_in
 from lattice_pulumi.spec import crds, loader
 from lattice_pulumi.spec.cluster import LatticeCluster
-from lattice_pulumi.spec.policy import CedarPolicy
 from lattice_pulumi.spec.providers import CloudProvider
 from lattice_pulumi.spec.service import LatticeService
 from lattice_pulumi.spec.yamlsource import parse_documents
@@ -38,7 +37,7 @@ CLUSTER = ClusterInfo(name="production", provider="aws", monitoring=True, backup
 def _service_objects() -> list[dict[str, Any]]:
     resources = loader.load(EXAMPLES)
     authorizer = CedarAuthorizer()
-    authorizer.reload([source_from_policy(r) for r in resources if isinstance(r, CedarPolicy)])
+    authorizer.reload(sources_in(resources))
     context = CompileContext.of(list(resources), cluster=CLUSTER, authorizer=authorizer)
     objects: list[dict[str, Any]] = []
     for resource in resources:

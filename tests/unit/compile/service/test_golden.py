@@ -14,9 +14,8 @@ from lattice_pulumi.cli.render import dump_yaml
 from lattice_pulumi.compile.context import ClusterInfo, CompileContext
 from lattice_pulumi.compile.service import compile_service
 from lattice_pulumi.policy import CedarAuthorizer
-from lattice_pulumi.policy.sources import source_from_policy
+from lattice_pulumi.policy.sources import sources_in
 from lattice_pulumi.spec import loader
-from lattice_pulumi.spec.policy import CedarPolicy
 from lattice_pulumi.spec.service import LatticeService
 from tests.conftest import EXAMPLES, ROOT
 from tests.manifests import assert_valid
@@ -29,7 +28,7 @@ CLUSTER = ClusterInfo(name="production", provider="aws", environment="prod", reg
 def _render(folder: str) -> str:
     resources = loader.load(EXAMPLES / folder) + loader.load(EXAMPLES / "policies")
     authorizer = CedarAuthorizer()
-    authorizer.reload([source_from_policy(r) for r in resources if isinstance(r, CedarPolicy)])
+    authorizer.reload(sources_in(resources))
     context = CompileContext.of(list(resources), cluster=CLUSTER, authorizer=authorizer)
     objects = []
     for resource in resources:
