@@ -146,8 +146,7 @@ def serve(
         typer.Option("--agent-image", envvar="LATTICE_CELL_AGENT_IMAGE", help="Agent image."),
     ] = None,
 ) -> None:
-    """Serve agents (mTLS gRPC), enrolment and bootstrap bundles (HTTPS) and the fleet read
-    API until signalled."""
+    """Serve agents (mTLS gRPC), enrolment, bootstrap bundles and the fleet view until stopped."""
     if (parent is None) != (parent_credentials is None):
         output.fail(LatticeError("--parent and --parent-credentials-dir go together"), code=2)
     names = san or [host, *(["localhost"] if host in ("127.0.0.1", "::1") else [])]
