@@ -52,7 +52,8 @@ class ProtocolVersion:
         return cls(int(major), int(minor))
 
 
-CURRENT = ProtocolVersion(1, 0)
+# 1.1 added provider, role, pools, subtree details and the fleet read API (all additive).
+CURRENT = ProtocolVersion(1, 1)
 
 
 def check_compatible(local: ProtocolVersion, remote: ProtocolVersion, *, remote_role: str) -> None:

@@ -12,6 +12,7 @@ from lattice_pulumi import pki
 from lattice_pulumi.agent import AgentCredentials, AgentError
 from lattice_pulumi.cell import CellError, CellServer
 from lattice_pulumi.protocol import (
+    CURRENT,
     ProtocolVersion,
     ProtocolVersionError,
     channel_options,
@@ -20,7 +21,7 @@ from lattice_pulumi.protocol import (
 )
 
 
-def hello(cluster: str, version: str = "1.0") -> pb.AgentMessage:
+def hello(cluster: str, version: str = str(CURRENT)) -> pb.AgentMessage:
     v = ProtocolVersion.parse(version)
     return pb.AgentMessage(cluster=cluster, hello=pb.Hello(protocol=v.to_proto()))
 
@@ -139,7 +140,7 @@ async def test_major_version_mismatch_is_refused_with_a_clear_error(
     with pytest.raises(ProtocolVersionError) as caught:
         await agents.finished(agent)
     assert str(caught.value) == (
-        "agent speaks protocol 2.0 but this side speaks 1.0: major versions differ "
+        f"agent speaks protocol 2.0 but this side speaks {CURRENT}: major versions differ "
         "and cannot interoperate; upgrade the older side"
     )
     assert agent.sessions == 0

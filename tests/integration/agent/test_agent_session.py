@@ -8,7 +8,7 @@ from conftest import WAIT, CellFactory, RunningAgents, eventually, issue_credent
 
 from lattice_pulumi import pki
 from lattice_pulumi.cell import CellError, CellServer, ClusterRegistry
-from lattice_pulumi.protocol import pb
+from lattice_pulumi.protocol import CURRENT, pb
 
 
 def beats(name: str, count: int = 1) -> Callable[[ClusterRegistry], bool]:
@@ -30,7 +30,7 @@ async def test_heartbeats_reach_the_cell_registry(
 
     record = cell.registry.get("alpha")
     assert record is not None
-    assert (record.protocol, record.kubernetes_version) == ("1.0", "v1.33.1")
+    assert (record.protocol, record.kubernetes_version) == (str(CURRENT), "v1.33.1")
     assert record.state == pb.CLUSTER_STATE_READY
     assert (record.health.control_plane.ready, record.health.control_plane.total) == (3, 3)
     assert (record.health.workers.ready, record.health.workers.total) == (4, 5)
