@@ -5,7 +5,8 @@ build the inline program, run the operation with a live resource table on stderr
 the result. State is local (``~/.lattice/state`` or ``--state-dir``/``LATTICE_STATE_DIR``)
 and secrets use a passphrase (``PULUMI_CONFIG_PASSPHRASE`` or a generated 0600 file), see
 ``automation.settings``. Every LatticeError, engine failures included, ends as one line
-and exit code 1.
+and exit code 1. The automation package (and so pulumi) is imported only when a command
+runs, so the rest of the CLI starts fast and runs where pulumi is not installed.
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from lattice_pulumi import automation
-from lattice_pulumi.automation import progress, settings
 from lattice_pulumi.cli import output
 from lattice_pulumi.errors import LatticeError
 
-__all__ = ["format_changes", "register"]
+if TYPE_CHECKING:
+    from lattice_pulumi.automation import OperationResult, StackSettings
+    from lattice_pulumi.automation.progress import LiveProgress
+
+__all__ = ["DEFAULT_STACK", "format_changes", "register"]
+
+DEFAULT_STACK = "dev"  # as automation.settings.DEFAULT_STACK (a test checks they agree)
 
 Files = Annotated[
     list[Path], typer.Option("-f", "--filename", help="Spec file or folder (repeatable).")
@@ -53,8 +58,10 @@ def format_changes(changes: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in shown.items()) or "no changes"
 
 
-def _settings(stack: str, state_dir: Path | None) -> settings.StackSettings:
+def _settings(stack: str, state_dir: Path | None) -> StackSettings:
     """The stack's settings, once the engine is known to exist (before any live display)."""
+    from lattice_pulumi.automation import settings
+
     found = settings.stack_settings(stack, state_dir=state_dir)
     settings.find_pulumi(found, os.environ)
     return found
@@ -67,6 +74,8 @@ def _program(
     render_to: Path | None,
     skip_await: bool = False,
 ) -> Callable[[], None]:
+    from lattice_pulumi import automation
+
     deployment = automation.load_deployment(files)
     for warning in deployment.warnings:
         output.print_spec_errors_line(warning)
@@ -81,18 +90,20 @@ def _program(
     return automation.build_program(deployment, target)
 
 
-def _with_progress(title: str, run: Callable[[progress.LiveProgress], Any]) -> Any:
-    with progress.LiveProgress(title, console=output.err) as live:
+def _with_progress(title: str, run: Callable[[LiveProgress], Any]) -> Any:
+    from lattice_pulumi.automation.progress import LiveProgress
+
+    with LiveProgress(title, console=output.err) as live:
         return run(live)
 
 
-def _finish(result: automation.OperationResult) -> None:
+def _finish(result: OperationResult) -> None:
     output.err.print(f"{result.operation}: {format_changes(dict(result.changes))}")
     if result.outputs:
         output.print_json(dict(result.outputs))
 
 
-def _operate(title: str, run: Callable[[progress.LiveProgress], Any]) -> None:
+def _operate(title: str, run: Callable[[LiveProgress], Any]) -> None:
     """Run one engine operation with live progress; a LatticeError ends in one line."""
     try:
         result = _with_progress(title, run)
@@ -103,7 +114,7 @@ def _operate(title: str, run: Callable[[progress.LiveProgress], Any]) -> None:
 
 def up(
     filename: Files,
-    stack: Stack = settings.DEFAULT_STACK,
+    stack: Stack = DEFAULT_STACK,
     kubeconfig: Kubeconfig = None,
     context: KubeContext = None,
     render_to: RenderTo = None,
@@ -111,6 +122,8 @@ def up(
     skip_await: SkipAwait = False,
 ) -> None:
     """Deploy every LatticeService found to the cluster (or render it to a folder)."""
+    from lattice_pulumi import automation
+
     try:
         program = _program(filename, kubeconfig, context, render_to, skip_await)
         config = _settings(stack, state_dir)
@@ -121,7 +134,7 @@ def up(
 
 def preview(
     filename: Files,
-    stack: Stack = settings.DEFAULT_STACK,
+    stack: Stack = DEFAULT_STACK,
     kubeconfig: Kubeconfig = None,
     context: KubeContext = None,
     render_to: RenderTo = None,
@@ -129,6 +142,8 @@ def preview(
     skip_await: SkipAwait = False,
 ) -> None:
     """Show what ``lattice up`` would change, without changing anything."""
+    from lattice_pulumi import automation
+
     try:
         program = _program(filename, kubeconfig, context, render_to, skip_await)
         config = _settings(stack, state_dir)
@@ -137,8 +152,10 @@ def preview(
     _operate(f"preview {stack}", lambda live: automation.preview(config, program, live.on_event))
 
 
-def destroy(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -> None:
+def destroy(stack: Stack = DEFAULT_STACK, state_dir: StateDir = None) -> None:
     """Delete everything the stack deployed."""
+    from lattice_pulumi import automation
+
     try:
         config = _settings(stack, state_dir)
     except LatticeError as exc:
@@ -146,8 +163,10 @@ def destroy(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -
     _operate(f"destroy {stack}", lambda live: automation.destroy(config, live.on_event))
 
 
-def refresh(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -> None:
+def refresh(stack: Stack = DEFAULT_STACK, state_dir: StateDir = None) -> None:
     """Read the live state of the stack's resources."""
+    from lattice_pulumi import automation
+
     try:
         config = _settings(stack, state_dir)
     except LatticeError as exc:
@@ -155,8 +174,10 @@ def refresh(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -
     _operate(f"refresh {stack}", lambda live: automation.refresh(config, live.on_event))
 
 
-def outputs(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -> None:
+def outputs(stack: Stack = DEFAULT_STACK, state_dir: StateDir = None) -> None:
     """Print the stack's outputs as JSON (urls, objects, mesh findings)."""
+    from lattice_pulumi import automation
+
     try:
         values = automation.outputs(_settings(stack, state_dir))
     except LatticeError as exc:
@@ -166,8 +187,10 @@ def outputs(stack: Stack = settings.DEFAULT_STACK, state_dir: StateDir = None) -
 
 def stacks(state_dir: StateDir = None) -> None:
     """List the stacks in the state folder."""
+    from lattice_pulumi import automation
+
     try:
-        config = _settings(settings.DEFAULT_STACK, state_dir)
+        config = _settings(DEFAULT_STACK, state_dir)
         found = automation.get_stacks(config)
     except LatticeError as exc:
         output.fail(exc)

@@ -70,3 +70,22 @@ def test_missing_engine_says_how_to_get_it(args: list[str]) -> None:
 def test_format_changes() -> None:
     assert stacks.format_changes({"same": 2, "create": 3, "delete": 0}) == "create 3, same 2"
     assert stacks.format_changes({}) == "no changes"
+
+
+def test_default_stack_agrees_with_automation() -> None:
+    from lattice_pulumi.automation import settings as automation_settings
+    from lattice_pulumi.cli import stacks as stack_commands
+
+    assert stack_commands.DEFAULT_STACK == automation_settings.DEFAULT_STACK
+
+
+def test_the_cli_starts_without_importing_pulumi() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import lattice_pulumi.cli.main; "
+        "print(sorted(m for m in sys.modules if m == 'pulumi' or m.startswith('pulumi.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
