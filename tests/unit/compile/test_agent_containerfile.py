@@ -55,5 +55,27 @@ def test_base_image_and_package() -> None:
     text = CONTAINERFILE.read_text()
     froms = [line.split()[1] for line in text.splitlines() if line.startswith("FROM ")]
     assert froms == ["python:3.11-slim", "python:3.11-slim"]
-    assert "pip install --no-cache-dir /wheels/*.whl" in text
+    assert "pip install --no-cache-dir --no-deps /wheels/*.whl" in text
+    assert "pip install --no-cache-dir -r /wheels/requirements.txt" in text
+    assert "startswith('pulumi')" in text  # the pulumi* requirements stay out of the image
     assert agent.AGENT_IMAGE.startswith(agent.AGENT_IMAGE_REPOSITORY + ":")
+
+
+def test_the_in_cluster_commands_run_without_pulumi() -> None:
+    """The image leaves pulumi out; the agent and cell commands must not need it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for name in ('pulumi', 'pulumi_kubernetes', 'pulumi_aws', 'pulumi_openstack'):\n"
+        "    sys.modules[name] = None  # importing them now raises ImportError\n"
+        "from typer.testing import CliRunner\n"
+        "from lattice_pulumi.cli.main import app\n"
+        "for group in ('agent', 'cell', 'get'):\n"
+        "    result = CliRunner().invoke(app, [group, '--help'])\n"
+        "    assert result.exit_code == 0, (group, result.output)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
