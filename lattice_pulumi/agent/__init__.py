@@ -10,6 +10,8 @@ from lattice_pulumi.agent.config import AgentConfig
 from lattice_pulumi.agent.credentials import AgentCredentials
 from lattice_pulumi.agent.enrol import EnrolmentError, enrol
 from lattice_pulumi.agent.events import EventBuffer
+from lattice_pulumi.agent.health import HealthWatcher, health_from_nodes
+from lattice_pulumi.agent.secret_store import SecretCredentialStore
 from lattice_pulumi.agent.status import StatusHolder, StatusSource
 
 __all__ = [
@@ -21,7 +23,10 @@ __all__ = [
     "CommandHandler",
     "EnrolmentError",
     "EventBuffer",
+    "HealthWatcher",
+    "SecretCredentialStore",
     "StatusHolder",
     "StatusSource",
     "enrol",
+    "health_from_nodes",
 ]

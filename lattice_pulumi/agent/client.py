@@ -177,7 +177,9 @@ class Agent:
         hello = pb.Hello(
             protocol=self.config.protocol.to_proto(),
             agent_version=self.config.agent_version,
-            kubernetes_version=self.config.kubernetes_version,
+            kubernetes_version=(
+                getattr(self._status, "kubernetes_version", "") or self.config.kubernetes_version
+            ),
             session_id=uuid.uuid4().hex,
             provider=self.config.provider,
             role=self.config.role,

@@ -1,7 +1,7 @@
 """Where the agent's heartbeats come from: a source of cluster state and health.
 
 :class:`StatusHolder` is the plain in-memory source: whatever watches the cluster (the
-operator, later a Kubernetes-backed watcher) writes into it and the agent reads it on each
+operator, ``agent.health.HealthWatcher``) writes into it and the agent reads it on each
 heartbeat. Anything with the same ``heartbeat()`` method can replace it.
 """
 
@@ -28,6 +28,9 @@ class StatusHolder:
     def __init__(self) -> None:
         self.state: pb.ClusterState = pb.CLUSTER_STATE_PROVISIONING
         self.health = pb.ClusterHealth()
+        # As read from the API server ("" until known); the agent's Hello prefers it to
+        # AgentConfig.kubernetes_version, so a reconnect after an upgrade reports the new one.
+        self.kubernetes_version = ""
 
     def update(
         self,

@@ -7,6 +7,12 @@ CA and token hashes in ``--state-dir`` (see ``lattice_pulumi.cell.state``); an a
 its key and certificates in ``--credentials-dir`` and enrols first when that is empty.
 A cell given ``--parent`` also runs an agent for its own cluster that reports the cell's
 whole subtree upward (how a three-level hierarchy is built).
+
+With a Kubernetes API (``--kubeconfig``, or the pod's service account when
+``KUBERNETES_SERVICE_HOST`` is set) ``agent run`` also reports node health and the
+Kubernetes version (``agent.health.HealthWatcher``) and keeps its credentials in the Secret
+``--credentials-secret`` of ``--namespace`` too, so a replaced pod (empty credentials
+directory, burnt bootstrap token) loads them from there instead of enrolling again.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from typing import Annotated
 
 import typer
 
-from lattice_pulumi import pki
+from lattice_pulumi import kube, pki
 from lattice_pulumi.agent import Agent, AgentConfig, AgentCredentials, StatusHolder, enrol
+from lattice_pulumi.agent.health import HealthWatcher
+from lattice_pulumi.agent.secret_store import CREDENTIALS_SECRET, SecretCredentialStore
 from lattice_pulumi.cell import (
     AgentBundles,
     CellConfig,
@@ -34,7 +42,7 @@ from lattice_pulumi.cell import (
 )
 from lattice_pulumi.cell.state import write_private
 from lattice_pulumi.cli import output
-from lattice_pulumi.compile.agent import AGENT_IMAGE
+from lattice_pulumi.compile.agent import AGENT_IMAGE, NAMESPACE
 from lattice_pulumi.errors import LatticeError
 from lattice_pulumi.protocol import pb
 
@@ -78,17 +86,37 @@ def _agent_config(cluster: str, endpoint: str, interval: float, **extra: object)
         raise LatticeError(str(exc)) from None
 
 
-async def _hold_agent(agent: Agent, directory: Path | None, stop: asyncio.Event) -> None:
-    """Run ``agent`` until ``stop``; save renewed credentials to ``directory``."""
+async def _hold_agent(
+    agent: Agent,
+    directory: Path | None,
+    stop: asyncio.Event,
+    store: SecretCredentialStore | None = None,
+    stored_serial: int | None = None,
+) -> None:
+    """Run ``agent`` until ``stop``; save renewed credentials to ``directory`` and ``store``.
+
+    ``stored_serial`` is the serial already in ``store``; a failed save is retried each
+    second (logged once per certificate) until it lands.
+    """
     task = asyncio.create_task(agent.run())
     waiter = asyncio.create_task(stop.wait())
     serial = agent.credentials.serial
+    warned: int | None = None
     try:
         while not task.done() and not stop.is_set():
+            current = agent.credentials
+            if directory is not None and current.serial != serial:
+                current.save(directory)
+                serial = current.serial
+            if store is not None and current.serial != stored_serial:
+                try:
+                    await store.save(current)
+                    stored_serial = current.serial
+                except LatticeError as exc:
+                    if warned != current.serial:
+                        log.warning("credentials not saved to %r (will retry): %s", store, exc)
+                        warned = current.serial
             await asyncio.wait([task, waiter], timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
-            if directory is not None and agent.credentials.serial != serial:
-                agent.credentials.save(directory)
-                serial = agent.credentials.serial
     finally:
         waiter.cancel()
         await agent.stop()
@@ -247,6 +275,25 @@ def run_agent(
     tls_server_name: Annotated[
         str | None, typer.Option("--tls-server-name", envvar="LATTICE_TLS_SERVER_NAME")
     ] = None,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            envvar="LATTICE_KUBECONFIG",
+            help="Kubeconfig of this cluster (default: the pod's service account in a pod).",
+        ),
+    ] = None,
+    namespace: Annotated[
+        str, typer.Option("--namespace", envvar="LATTICE_NAMESPACE", help="Agent's namespace.")
+    ] = NAMESPACE,
+    credentials_secret: Annotated[
+        str,
+        typer.Option(
+            "--credentials-secret",
+            envvar="LATTICE_CREDENTIALS_SECRET",
+            help="Secret that keeps the credentials across pods ('' to not keep them).",
+        ),
+    ] = CREDENTIALS_SECRET,
 ) -> None:
     """Enrol if needed, then hold the session with the parent cell until signalled."""
     config = _agent_config(
@@ -261,31 +308,87 @@ def run_agent(
     )
 
     async def main(stop: asyncio.Event) -> None:
-        if (credentials_dir / "tls.crt").exists():
-            credentials = _load_credentials(credentials_dir)
+        client = None
+        if kubeconfig is not None or kube.in_cluster():
+            client = kube.connect(kubeconfig, namespace=namespace, field_manager="lattice-agent")
         else:
-            token = os.environ.get("LATTICE_BOOTSTRAP_TOKEN", "")
-            if token_file is not None:
-                token = token_file.read_text(encoding="utf-8").strip()
-            if not (token and enrol_url and ca):
-                raise LatticeError(
-                    f"no credentials in {credentials_dir}: to enrol, give --enrol-url, --ca "
-                    "and a bootstrap token (--token-file or LATTICE_BOOTSTRAP_TOKEN)"
-                )
-            try:
-                bundle = ca.read_bytes()
-            except OSError as exc:
-                raise LatticeError(f"cannot read {ca}: {exc.strerror}") from None
-            credentials = await asyncio.to_thread(enrol, enrol_url, token, cluster, bundle)
-            credentials.save(credentials_dir)
-            output.err.print(f"enrolled cluster {cluster}", markup=False)
-        status = StatusHolder()
-        status.state = pb.CLUSTER_STATE_UNSPECIFIED  # no Kubernetes watcher yet
-        agent = Agent(config, credentials, status)
-        await _hold_agent(agent, credentials_dir, stop)
+            log.warning(
+                "no --kubeconfig and not in a pod: node health is not reported and the "
+                "credentials are kept in %s only",
+                credentials_dir,
+            )
+        watcher: HealthWatcher | None = None
+        watching: asyncio.Task[None] | None = None
+        try:
+            store = (
+                SecretCredentialStore(client, namespace, credentials_secret)
+                if client is not None and credentials_secret
+                else None
+            )
+            credentials, stored_serial = await _agent_credentials(
+                cluster, credentials_dir, store, enrol_url, ca, token_file
+            )
+            status = StatusHolder()
+            if client is None:
+                status.state = pb.CLUSTER_STATE_UNSPECIFIED  # nothing watches the cluster
+            else:
+                watcher = HealthWatcher(client, status, heartbeat_interval)
+                await watcher.refresh()  # the first heartbeat and Hello carry real figures
+                watching = asyncio.create_task(watcher.run())
+            agent = Agent(config, credentials, status)
+            await _hold_agent(agent, credentials_dir, stop, store, stored_serial)
+        finally:
+            if watcher is not None and watching is not None:
+                await watcher.stop()
+                async with asyncio.timeout(10):
+                    await asyncio.gather(watching, return_exceptions=True)
+            if client is not None:
+                await client.aclose()
         output.err.print(f"agent {cluster} stopped", markup=False)
 
     _run(main)
+
+
+async def _agent_credentials(
+    cluster: str,
+    directory: Path,
+    store: SecretCredentialStore | None,
+    enrol_url: str | None,
+    ca: Path | None,
+    token_file: Path | None,
+) -> tuple[AgentCredentials, int | None]:
+    """Credentials from the directory, else the Secret, else enrolment; and the serial
+    already in the Secret (``None``: not saved there yet)."""
+    if (directory / "tls.crt").exists():
+        return _load_credentials(directory), None
+    if store is not None:
+        try:
+            stored = await store.load()
+        except pki.CertificateError as exc:
+            log.warning("ignoring the saved credentials: %s", exc)
+            stored = None
+        if stored is not None:
+            stored.save(directory)
+            output.err.print(f"loaded the credentials of {cluster} from {store!r}", markup=False)
+            return stored, stored.serial
+    token = os.environ.get("LATTICE_BOOTSTRAP_TOKEN", "")
+    if token_file is not None:
+        token = token_file.read_text(encoding="utf-8").strip()
+    if not (token and enrol_url and ca):
+        raise LatticeError(
+            f"no credentials in {directory}"
+            + (f" nor in {store!r}" if store is not None else "")
+            + ": to enrol, give --enrol-url, --ca "
+            "and a bootstrap token (--token-file or LATTICE_BOOTSTRAP_TOKEN)"
+        )
+    try:
+        bundle = ca.read_bytes()
+    except OSError as exc:
+        raise LatticeError(f"cannot read {ca}: {exc.strerror}") from None
+    credentials = await asyncio.to_thread(enrol, enrol_url, token, cluster, bundle)
+    credentials.save(directory)
+    output.err.print(f"enrolled cluster {cluster}", markup=False)
+    return credentials, None
 
 
 def token(

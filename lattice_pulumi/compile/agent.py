@@ -6,7 +6,9 @@ control-plane node fetches it (``GET <enrolment>/v1/bootstrap/<cluster>``, see
 
 1. Namespace ``lattice-system`` (Pod Security ``restricted`` enforced, audited and warned);
 2. the Lattice CRDs (``spec.crds.build_crds``), so the agent and operator find their kinds;
-3. ServiceAccount, ClusterRole and ClusterRoleBinding ``lattice-agent`` (``RULES``);
+3. ServiceAccount, ClusterRole and ClusterRoleBinding ``lattice-agent`` (``RULES``), and
+   Role and RoleBinding ``lattice-agent`` in ``lattice-system`` (``NAMESPACED_RULES``): the
+   agent's own credentials Secret and nothing else of the namespace;
 4. ConfigMap ``lattice-agent``: the parent's CA bundle (public) and its two endpoints;
 5. NetworkPolicy ``lattice-agent``: no ingress; egress to DNS, the parent and the API server;
 6. Deployment ``lattice-agent``: one replica of ``lattice agent run`` (``AGENT_IMAGE``).
@@ -14,7 +16,9 @@ control-plane node fetches it (``GET <enrolment>/v1/bootstrap/<cluster>``, see
 The one-time bootstrap token never appears here: the pod reads it from the Secret
 ``lattice-system/lattice-bootstrap`` (key ``token``) that the post-boot script creates
 before it applies this bundle. The agent enrols with it (``POST /v1/enrol``) when its
-credentials directory is empty and keeps key and certificates in a memory-backed emptyDir.
+credentials directory is empty and keeps key and certificates in a memory-backed emptyDir
+and in the Secret ``lattice-agent-credentials`` (``CREDENTIALS_SECRET``), from which a
+replaced pod reloads them (the token is single-use).
 Every object carries ``labels.cluster_labels`` and ``app.kubernetes.io/name: lattice-agent``.
 """
 
@@ -42,8 +46,10 @@ __all__ = [
     "BOOTSTRAP_SECRET",
     "CONFIG_NAME",
     "CREDENTIALS_DIR",
+    "CREDENTIALS_SECRET",
     "NAME",
     "NAMESPACE",
+    "NAMESPACED_RULES",
     "PARENT_CA_FILE",
     "RULES",
     "AgentParent",
@@ -63,6 +69,9 @@ AGENT_ARGS = ("agent", "run")
 AGENT_UID = 65532
 AGENT_GID = 65532
 CREDENTIALS_DIR = "/var/lib/lattice/agent"
+# Same value as agent.secret_store.CREDENTIALS_SECRET (compile may not import the agent;
+# a unit test keeps the two in step).
+CREDENTIALS_SECRET = "lattice-agent-credentials"
 PARENT_DIR = "/etc/lattice/parent"
 PARENT_CA_FILE = f"{PARENT_DIR}/ca.crt"
 
@@ -76,6 +85,23 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], str], ...]
     (("",), ("namespaces",), _READ, "health: which namespaces exist (status requests)"),
     ((_LATTICE_GROUP,), ("<kinds>",), (*_READ, *_WRITE), "sync: resources the parent hands down"),
     ((_LATTICE_GROUP,), ("<kinds>/status",), ("get", "update", "patch"), "report: status"),
+)
+# Rules of the Role in NAMESPACE: (apiGroups, resources, resourceNames, verbs, why).
+# The agent saves its credentials with server-side apply (a PATCH naming the Secret), which
+# the API server authorises as "patch" and, when the Secret does not exist yet, as "create"
+# with the Secret's name: so resourceNames holds for every verb here. A plain POST create
+# carries no name and would need an unrestricted "create" on secrets; the agent never
+# makes one, so that is not granted.
+NAMESPACED_RULES: tuple[
+    tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], str], ...
+] = (
+    (
+        ("",),
+        ("secrets",),
+        (CREDENTIALS_SECRET,),
+        ("get", "create", "update", "patch"),
+        "durable identity: the agent's key and certificates survive a replaced pod",
+    ),
 )
 _DNS_PORT = 53
 _API_SERVER_PORTS = (443, 6443)  # the kubernetes Service, and the endpoint behind it
@@ -107,6 +133,8 @@ def compile_agent_bundle(cluster_name: str, parent: AgentParent) -> list[dict[st
         _object("ServiceAccount", cluster_name),
         _cluster_role(cluster_name),
         _cluster_role_binding(cluster_name),
+        _role(cluster_name),
+        _role_binding(cluster_name),
         _config_map(cluster_name, parent),
         _network_policy(cluster_name, parent),
         _deployment(cluster_name, parent),
@@ -226,6 +254,27 @@ def _cluster_role_binding(cluster_name: str) -> dict[str, Any]:
     return binding
 
 
+def _role(cluster_name: str) -> dict[str, Any]:
+    role = _object("Role", cluster_name)
+    role["rules"] = [
+        {
+            "apiGroups": list(groups),
+            "resources": list(resources),
+            "resourceNames": list(names),
+            "verbs": list(verbs),
+        }
+        for groups, resources, names, verbs, _why in NAMESPACED_RULES
+    ]
+    return role
+
+
+def _role_binding(cluster_name: str) -> dict[str, Any]:
+    binding = _object("RoleBinding", cluster_name)
+    binding["roleRef"] = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": NAME}
+    binding["subjects"] = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
+    return binding
+
+
 def _config_map(cluster_name: str, parent: AgentParent) -> dict[str, Any]:
     config = _object("ConfigMap", cluster_name)
     data = {
@@ -299,6 +348,8 @@ def _env(cluster_name: str, parent: AgentParent) -> list[dict[str, Any]]:
         _config_env("LATTICE_ENROL_URL", "enrol-url"),
         {"name": "LATTICE_PARENT_CA", "value": PARENT_CA_FILE},
         {"name": "LATTICE_AGENT_CREDENTIALS_DIR", "value": CREDENTIALS_DIR},
+        {"name": "LATTICE_NAMESPACE", "value": NAMESPACE},
+        {"name": "LATTICE_CREDENTIALS_SECRET", "value": CREDENTIALS_SECRET},
         {"name": "LATTICE_HEARTBEAT_INTERVAL", "value": f"{parent.heartbeat_interval:g}"},
         {
             "name": "LATTICE_BOOTSTRAP_TOKEN",
@@ -359,7 +410,7 @@ def _deployment(cluster_name: str, parent: AgentParent) -> dict[str, Any]:
                 },
                 "containers": [_container(cluster_name, parent)],
                 "volumes": [
-                    # Private key and certificates: memory only, gone with the pod.
+                    # Private key and certificates: memory here, durable in CREDENTIALS_SECRET.
                     {"name": "credentials", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
                     {
                         "name": "parent",

@@ -51,6 +51,8 @@ def test_bundle_holds_the_agent_objects_in_apply_order() -> None:
         "ServiceAccount",
         "ClusterRole",
         "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
         "ConfigMap",
         "NetworkPolicy",
         "Deployment",
@@ -193,6 +195,39 @@ def test_cluster_role_is_least_privilege() -> None:
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "lattice-agent", "namespace": "lattice-system"}
     ]
+
+
+def test_role_reaches_only_the_credentials_secret() -> None:
+    objects = compile_agent_bundle("alpha", PARENT)
+    role = _one(objects, "Role")
+    assert role["metadata"]["namespace"] == "lattice-system"
+    assert role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": ["lattice-agent-credentials"],
+            "verbs": ["get", "create", "update", "patch"],
+        }
+    ]
+    assert len(agent.NAMESPACED_RULES) == len(role["rules"])
+    binding = _one(objects, "RoleBinding")
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "lattice-agent",
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "lattice-agent", "namespace": "lattice-system"}
+    ]
+
+
+def test_credentials_secret_name_matches_the_agent() -> None:
+    from lattice_pulumi.agent.secret_store import CREDENTIALS_SECRET
+
+    assert agent.CREDENTIALS_SECRET == CREDENTIALS_SECRET
+    env = _env(compile_agent_bundle("alpha", PARENT))
+    assert env["LATTICE_CREDENTIALS_SECRET"]["value"] == CREDENTIALS_SECRET
+    assert env["LATTICE_NAMESPACE"]["value"] == "lattice-system"
 
 
 def test_network_policy_denies_ingress_and_limits_egress() -> None:

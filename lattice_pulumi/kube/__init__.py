@@ -1,0 +1,115 @@
+"""The project's one Kubernetes client: lightkube, configured and wrapped at the boundary.
+
+:func:`connect` makes a ``lightkube.AsyncClient`` from an explicit kubeconfig file (tests,
+out-of-cluster runs) or, without one, from the pod's service account (in-cluster).
+:func:`api_errors` turns what lightkube and its HTTP library raise into :class:`KubeError`
+(a ``LatticeError``), so callers above this module never see a lightkube or httpx type in
+an exception. :func:`server_version` reads ``/version``.
+
+Shared by the agent, and later the cell and operator: this package imports neither.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+from lightkube import AsyncClient, ConfigError, KubeConfig
+from lightkube.core.exceptions import ApiError
+
+from lattice_pulumi.errors import LatticeError
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "KubeError",
+    "NotFoundError",
+    "api_errors",
+    "connect",
+    "in_cluster",
+    "server_version",
+]
+
+DEFAULT_TIMEOUT = 10.0  # seconds, for every request (watches excepted)
+
+
+class KubeError(LatticeError):
+    """A Kubernetes API call failed; ``status`` is the HTTP status (0: no answer at all)."""
+
+    def __init__(self, message: str, *, status: int = 0, reason: str = "") -> None:
+        self.status = status
+        self.reason = reason
+        super().__init__(message)
+
+
+class NotFoundError(KubeError):
+    """The object asked for does not exist (HTTP 404)."""
+
+
+def in_cluster() -> bool:
+    """Whether this process runs in a pod (the API server's Service is in the environment)."""
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+
+
+@contextlib.contextmanager
+def api_errors(action: str) -> Iterator[None]:
+    """Translate lightkube/httpx errors raised inside the block into :class:`KubeError`.
+
+    ``action`` says what was being done ("list nodes") and starts the message.
+    """
+    try:
+        yield
+    except ApiError as exc:
+        status = exc.status
+        code = int(status.code or exc.response.status_code)
+        reason = status.reason or ""
+        kind = NotFoundError if code == 404 else KubeError
+        head = f"{action}: HTTP {code}" + (f" {reason}" if reason else "")
+        raise kind(
+            f"{head}: {status.message or 'no details'}", status=code, reason=reason
+        ) from None
+    except httpx2.HTTPError as exc:
+        raise KubeError(f"{action}: cannot reach the Kubernetes API: {exc}") from exc
+    except ConfigError as exc:
+        raise KubeError(f"{action}: unusable Kubernetes client configuration: {exc}") from None
+
+
+def connect(
+    kubeconfig: Path | None = None,
+    *,
+    namespace: str | None = None,
+    field_manager: str = "lattice",
+    timeout: float = DEFAULT_TIMEOUT,
+) -> AsyncClient:
+    """A client from ``kubeconfig`` (its current context), or the pod's service account.
+
+    The caller owns the client: close it with ``await client.aclose()``. Proxy variables
+    of the environment are ignored (``trust_env=False``): the API server is dialled directly.
+    """
+    with api_errors("configure the Kubernetes client"):
+        config = (
+            KubeConfig.from_file(kubeconfig)
+            if kubeconfig is not None
+            else KubeConfig.from_service_account()
+        )
+        return AsyncClient(
+            config,
+            namespace=namespace,
+            field_manager=field_manager,
+            timeout=httpx2.Timeout(timeout),
+            trust_env=False,
+        )
+
+
+async def server_version(client: AsyncClient) -> str:
+    """The API server's ``gitVersion`` (``v1.33.1``), from ``GET /version``."""
+    # lightkube has no call for the non-resource path /version; its HTTP client (already
+    # configured with the server URL, CA and credentials) is the one private step.
+    http: httpx2.AsyncClient = client._client._client
+    with api_errors("read the Kubernetes version"):
+        response = await http.get("/version")
+        response.raise_for_status()
+        version = response.json().get("gitVersion", "")
+    return str(version)
