@@ -2,11 +2,14 @@
 
 The compiler only ever *references* credentials:
 
-* AWS: an ``AWSClusterStaticIdentity`` naming the CloudProvider's Secret (CAPA reads it from
-  its own namespace, ``capa-system``), or an ``AWSClusterRoleIdentity`` for ``aws.roleArn``
-  (its source is the static identity when keys are given too, else CAPA's controller
-  identity ``default``). Identities are cluster-scoped, one per cluster
-  (``lattice-<cluster>``), usable only from ``capi-<cluster>``.
+* AWS: an ``AWSClusterStaticIdentity`` naming the CloudProvider's Secret (``secretRef`` is a
+  bare name: CAPA reads it from the namespace its manager runs in, ``capa-system`` by
+  default; CAPA ``pkg/cloud/scope/session.go``), or an ``AWSClusterRoleIdentity`` for
+  ``aws.roleArn`` (its source is the static identity when keys are given too, else CAPA's
+  controller identity ``default``, which must exist and allow ``capi-<cluster>``: CAPA checks
+  ``allowedNamespaces`` of every identity in the chain). Identities are cluster-scoped, one
+  per cluster (``lattice-<cluster>``), usable only from ``capi-<cluster>``
+  (``allowedNamespaces.list``).
 * OpenStack: an ``OpenStackClusterIdentity`` naming the CloudProvider's ``clouds.yaml``
   Secret where it lives (``identityRef.type: ClusterIdentity``), unless the cluster names
   its own Secret with ``openstack.identityRef`` (``type: Secret``, in ``capi-<cluster>``).

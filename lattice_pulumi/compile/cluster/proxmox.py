@@ -7,14 +7,24 @@ catalogue holds v1alpha1 and v1alpha2; v1alpha1 stays served through conversion)
   IPv4 pool (addresses, prefix, gateway) CAPMOX's in-cluster IPAM hands to nodes, DNS
   servers, the nodes VMs may be placed on, and ``credentialsRef`` to the CloudProvider's
   Secret.
-* ProxmoxMachineTemplate: full clone of ``templateId`` from ``sourceNode``, cores, memory,
+* ProxmoxMachineTemplate: full clone of ``templateID`` from ``sourceNode``, cores, memory,
   boot disk (the node group's ``rootVolume.size``, else ``diskGiB``), one virtio NIC on the
   bridge (and VLAN) taking its address from the cluster's pool, provider-id injection.
 * Bootstrap: kube-vip runs as a static pod on control-plane nodes and holds the VIP (ARP,
   leader election). With kubeadm on Kubernetes 1.29+ the first node's ``admin.conf`` has
   no rights before the control plane is up, so kube-vip uses ``super-admin.conf`` during
-  ``kubeadm init`` and is switched back afterwards. The kubelet takes its provider id from
-  the injected metadata.
+  ``kubeadm init`` and is switched back afterwards.
+* Provider id: CAPI matches a Node to its Machine by ``spec.providerID``, which CAPMOX sets to
+  ``proxmox://<instanceID>`` (CAPMOX ``MetadataSettings`` doc; the v1alpha2 schema's
+  ``providerID`` pattern is ``proxmox://<uuid>``), the ``instance-id`` of its cloud-init.
+  The kubelet gets ``provider-id=proxmox://{{ ds.meta_data.instance_id }}``, the form of
+  CAPMOX's own cluster templates (ionos-cloud/cluster-api-provider-proxmox,
+  ``templates/cluster-template.yaml``; both bootstrap providers emit a ``## template: jinja``
+  cloud-config). CAPMOX's kubeadm templates wrap the UUID in single quotes
+  (``proxmox://'{{ ... }}'``); Lattice leaves them out, since the value must equal the
+  Machine's providerID and RKE2 hands ``kubelet-arg`` to the kubelet without unquoting.
+  ``metadataSettings.providerIDInjection`` also puts ``provider-id`` into the metadata
+  (required by the v1alpha2 schema when ``metadataSettings`` is set).
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ __all__ = [
     "API_SERVER_PORT",
     "CLUSTER_KIND",
     "KUBE_VIP_IMAGE",
+    "PROVIDER_ID",
     "TEMPLATE_KIND",
     "bootstrap_hints",
     "build_infrastructure_cluster",
@@ -43,6 +54,8 @@ CLUSTER_KIND = "ProxmoxCluster"
 TEMPLATE_KIND = "ProxmoxMachineTemplate"
 API_SERVER_PORT = 6443
 KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v0.9.2"
+# CAPMOX sets Machine.spec.providerID to proxmox://<instance-id>; see the module docstring.
+PROVIDER_ID = "proxmox://{{ ds.meta_data.instance_id }}"
 _KUBECONFIG = {"kubeadm": "/etc/kubernetes/admin.conf", "rke2": "/etc/rancher/rke2/rke2.yaml"}
 _SUPER_ADMIN = "/etc/kubernetes/super-admin.conf"
 _INIT_MARKER = "/run/kubeadm/kubeadm.yaml"
@@ -161,7 +174,7 @@ def kube_vip_manifest(cluster: LatticeCluster, flavour: str) -> str:
 
 
 def bootstrap_hints(cluster: LatticeCluster, flavour: str) -> ProviderHints:
-    """kube-vip, provider id from the injected metadata."""
+    """kube-vip, and the kubelet's provider id from the cloud-init instance id."""
     use_super = f"s#path: {_KUBECONFIG['kubeadm']}#path: {_SUPER_ADMIN}#"
     back = f"s#path: {_SUPER_ADMIN}#path: {_KUBECONFIG['kubeadm']}#"
     pod = StaticPod(
@@ -173,6 +186,6 @@ def bootstrap_hints(cluster: LatticeCluster, flavour: str) -> ProviderHints:
         kubeadm_post_commands=(f"if [ -f {_INIT_MARKER} ]; then sed -i '{back}' {_MANIFEST}; fi",),
     )
     return ProviderHints(
-        kubelet_args=(("provider-id", "{{ ds.meta_data.provider_id }}"),),
+        kubelet_args=(("provider-id", PROVIDER_ID),),
         static_pods=(pod,),
     )

@@ -1,9 +1,16 @@
 """RKE2 kinds have no schema in the catalogue: check them against CAPRKE2's documented API.
 
-Facts from rancher/cluster-api-provider-rke2 (``controlplane/api/v1beta1`` and
-``bootstrap/api/v1beta1``): the fields each kind accepts, the version pattern, the
-registration methods, the enums of ``cni`` and ``disableComponents``, and that
-``machineTemplate.infrastructureRef`` is a core ObjectReference.
+Verified against rancher/cluster-api-provider-rke2 (the v1beta1 API, as of commit a1f54889):
+
+* ``controlplane/api/v1beta1/rke2controlplane_types.go``: ``RKE2ControlPlaneSpec`` (inlines
+  ``RKE2ConfigSpec``), the ``version`` pattern, the ``registrationMethod`` enum,
+  ``rolloutStrategy`` (no ``omitempty``: required), ``machineTemplate.infrastructureRef`` as a
+  core ObjectReference (the top-level ``infrastructureRef`` is deprecated),
+  ``RKE2ServerConfig``, the ``cni`` and ``disableComponents`` enums;
+* ``bootstrap/api/v1beta1/rke2config_types.go``: ``RKE2ConfigSpec`` (``files``,
+  ``preRKE2Commands``, ``postRKE2Commands``, ``agentConfig``), ``RKE2AgentConfig``
+  (``nodeLabels``/``nodeTaints`` are string lists), ``File`` with ``contentFrom.secret``
+  (``name``, ``key``), ``ComponentConfig.extraArgs`` as ``flag=value`` strings.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import pytest
 from lattice_pulumi.compile.cluster import compile_cluster
 from tests.unit.compile.cluster.helpers import PARENT, example
 
+# controlplane/api/v1beta1/rke2controlplane_types.go: RKE2ControlPlaneSpec
 CONTROL_PLANE_FIELDS = {
     # RKE2ControlPlaneSpec plus the inlined RKE2ConfigSpec
     "replicas", "version", "machineTemplate", "serverConfig", "manifestsConfigMapReference",
@@ -23,6 +31,7 @@ CONTROL_PLANE_FIELDS = {
     "rolloutStrategy", "remediationStrategy", "files", "preRKE2Commands", "postRKE2Commands",
     "agentConfig", "privateRegistriesConfig", "gzipUserData",
 }  # fmt: skip
+# bootstrap/api/v1beta1/rke2config_types.go: RKE2ConfigSpec, RKE2AgentConfig, File
 CONFIG_SPEC_FIELDS = {
     "files", "preRKE2Commands", "postRKE2Commands", "agentConfig", "privateRegistriesConfig",
     "gzipUserData",
@@ -35,6 +44,7 @@ AGENT_FIELDS = {
     "kubeProxy", "runtimeImage", "loadBalancerPort", "airGapped", "airGappedChecksum",
     "format", "additionalUserData",
 }  # fmt: skip
+# controlplane/api/v1beta1/rke2controlplane_types.go: RKE2ServerConfig
 SERVER_FIELDS = {
     "auditPolicySecret", "bindAddress", "advertiseAddress", "tlsSan", "serviceNodePortRange",
     "clusterDNS", "clusterDomain", "disableComponents", "cni", "cniMultusEnable",
@@ -42,8 +52,14 @@ SERVER_FIELDS = {
     "kubeScheduler", "cloudControllerManager", "cloudProviderName", "cloudProviderConfigMap",
     "embeddedRegistry", "externalDatastoreSecret",
 }  # fmt: skip
+# bootstrap/api/v1beta1/rke2config_types.go: ComponentConfig (extraArgs: []string, flag=value)
 COMPONENT_FIELDS = {"extraEnv", "extraArgs", "extraMounts", "overrideImage"}
+MACHINE_TEMPLATE_FIELDS = {
+    "metadata", "infrastructureRef", "nodeDrainTimeout", "nodeVolumeDetachTimeout",
+    "nodeDeletionTimeout",
+}  # fmt: skip
 FILE_FIELDS = {"path", "owner", "permissions", "encoding", "content", "contentFrom"}
+# +kubebuilder:validation:Pattern on RKE2ControlPlaneSpec.Version, and the enums
 VERSION = re.compile(r"(v\d\.\d{2}\.\d+\+rke2r\d)|^$")
 REGISTRATION = {
     "internal-first", "internal-only-ips", "external-only-ips", "address",
@@ -96,7 +112,8 @@ def test_control_plane_uses_only_documented_fields(provider: str) -> None:
     assert spec["rolloutStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}
     ref = spec["machineTemplate"]["infrastructureRef"]
     assert set(ref) == {"apiVersion", "kind", "name"}
-    assert set(spec["machineTemplate"]) <= {"metadata", "infrastructureRef", "nodeDrainTimeout"}
+    assert set(spec["machineTemplate"]) <= MACHINE_TEMPLATE_FIELDS
+    assert "infrastructureRef" not in spec, "deprecated: use machineTemplate.infrastructureRef"
     server = spec["serverConfig"]
     assert set(server) <= SERVER_FIELDS
     assert server["cni"] in CNI
@@ -105,6 +122,12 @@ def test_control_plane_uses_only_documented_fields(provider: str) -> None:
     assert set(server["disableComponents"].get("kubernetesComponents", [])) <= (
         KUBERNETES_COMPONENTS
     )
+    for component in ("kubeAPIServer", "kubeControllerManager", "kubeScheduler"):
+        assert set(server.get(component, {})) <= COMPONENT_FIELDS
+        for arg in server.get(component, {}).get("extraArgs", []):
+            assert re.fullmatch(r"[a-z-]+=.+", arg), arg
+    assert all(isinstance(c, str) for c in spec.get("postRKE2Commands", []))
+    assert all(isinstance(c, str) for c in spec.get("preRKE2Commands", []))
     _check_agent(spec.get("agentConfig", {}))
     _check_files(spec.get("files", []))
 
@@ -132,3 +155,16 @@ def test_kube_vip_goes_to_the_rke2_manifest_folder_with_the_rke2_kubeconfig() ->
     (vip,) = [f for f in plane["spec"]["files"] if f["path"].endswith("kube-vip.yaml")]
     assert vip["path"] == "/var/lib/rancher/rke2/agent/pod-manifests/kube-vip.yaml"
     assert "path: /etc/rancher/rke2/rke2.yaml" in vip["content"]
+
+
+def test_proxmox_kubelets_take_the_capmox_provider_id() -> None:
+    # CAPMOX sets providerID to proxmox://<instance-id>; its templates pass the same to the
+    # kubelet (ionos-cloud/cluster-api-provider-proxmox, templates/cluster-template.yaml).
+    # Unquoted here: RKE2 hands kubelet-arg values to the kubelet as they are.
+    by_kind = _objects("proxmox")
+    (plane,) = by_kind["RKE2ControlPlane"]
+    expected = "provider-id=proxmox://{{ ds.meta_data.instance_id }}"
+    assert expected in plane["spec"]["agentConfig"]["kubelet"]["extraArgs"]
+    for template in by_kind["RKE2ConfigTemplate"]:
+        agent = template["spec"]["template"]["spec"]["agentConfig"]
+        assert expected in agent["kubelet"]["extraArgs"]
