@@ -11,7 +11,7 @@ from lattice_pulumi.agent.credentials import AgentCredentials
 from lattice_pulumi.agent.enrol import EnrolmentError, enrol
 from lattice_pulumi.agent.events import EventBuffer
 from lattice_pulumi.agent.health import HealthWatcher, health_from_nodes
-from lattice_pulumi.agent.secret_store import SecretCredentialStore
+from lattice_pulumi.agent.secret_store import BootstrapSecret, SecretCredentialStore
 from lattice_pulumi.agent.status import StatusHolder, StatusSource
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "AgentCredentials",
     "AgentError",
     "Backoff",
+    "BootstrapSecret",
     "CommandHandler",
     "EnrolmentError",
     "EventBuffer",

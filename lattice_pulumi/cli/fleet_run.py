@@ -9,30 +9,41 @@ A cell given ``--parent`` also runs an agent for its own cluster that reports th
 whole subtree upward (how a three-level hierarchy is built).
 
 With a Kubernetes API (``--kubeconfig``, or the pod's service account when
-``KUBERNETES_SERVICE_HOST`` is set) ``agent run`` also reports node health and the
-Kubernetes version (``agent.health.HealthWatcher``) and keeps its credentials in the Secret
-``--credentials-secret`` of ``--namespace`` too, so a replaced pod (empty credentials
-directory, burnt bootstrap token) loads them from there instead of enrolling again.
+``KUBERNETES_SERVICE_HOST`` is set) ``agent run`` and the upstream agent of
+``cell serve --parent`` report node health and the Kubernetes version
+(``agent.health.HealthWatcher``, one helper: :func:`_watched_cluster`). ``agent run`` also
+keeps its credentials in the Secret ``--credentials-secret`` of ``--namespace``, so a
+replaced pod (empty credentials directory, burnt bootstrap token) loads them from there
+instead of enrolling again; once a session with the cell was welcomed and that Secret holds
+the credentials, it removes the burnt token from ``--bootstrap-secret`` (``ca.crt`` stays).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from lightkube import AsyncClient
 
 from lattice_pulumi import kube, pki
 from lattice_pulumi.agent import Agent, AgentConfig, AgentCredentials, StatusHolder, enrol
 from lattice_pulumi.agent.health import HealthWatcher
-from lattice_pulumi.agent.secret_store import CREDENTIALS_SECRET, SecretCredentialStore
+from lattice_pulumi.agent.secret_store import (
+    BOOTSTRAP_SECRET,
+    CREDENTIALS_SECRET,
+    FIELD_MANAGER,
+    BootstrapSecret,
+    SecretCredentialStore,
+)
 from lattice_pulumi.cell import (
     AgentBundles,
     CellConfig,
@@ -85,6 +96,79 @@ def _agent_config(cluster: str, endpoint: str, interval: float, **extra: object)
     except (ValueError, pki.CertificateError) as exc:
         raise LatticeError(str(exc)) from None
 
+Kubeconfig = Annotated[
+    Path | None,
+    typer.Option(
+        "--kubeconfig",
+        envvar="LATTICE_KUBECONFIG",
+        help="Kubeconfig of this cluster (default: the pod's service account in a pod).",
+    ),
+]
+
+
+@contextlib.asynccontextmanager
+async def _watched_cluster(
+    kubeconfig: Path | None, namespace: str, interval: float, unwatched: str = ""
+) -> AsyncIterator[tuple[AsyncClient | None, StatusHolder]]:
+    """A client of this cluster (``None`` without ``--kubeconfig`` outside a pod) and a
+    status its :class:`HealthWatcher` refreshes every ``interval`` seconds.
+
+    The first refresh is done before this yields, so the first Hello and heartbeat carry
+    real figures. Without a client the state is ``UNSPECIFIED`` and a warning (plus
+    ``unwatched``) is logged. On exit the watcher is stopped and the client closed.
+    """
+    client: AsyncClient | None = None
+    if kubeconfig is not None or kube.in_cluster():
+        client = kube.connect(kubeconfig, namespace=namespace, field_manager=FIELD_MANAGER)
+    else:
+        log.warning("no --kubeconfig and not in a pod: node health is not reported%s", unwatched)
+    status = StatusHolder()
+    watcher: HealthWatcher | None = None
+    watching: asyncio.Task[None] | None = None
+    try:
+        if client is None:
+            status.state = pb.CLUSTER_STATE_UNSPECIFIED  # nothing watches the cluster
+        else:
+            watcher = HealthWatcher(client, status, interval)
+            await watcher.refresh()
+            watching = asyncio.create_task(watcher.run())
+        yield client, status
+    finally:
+        if watcher is not None and watching is not None:
+            await watcher.stop()
+            async with asyncio.timeout(10):
+                await asyncio.gather(watching, return_exceptions=True)
+        if client is not None:
+            await client.aclose()
+
+
+class _TokenForgetter:
+    """Removes the burnt token from the bootstrap Secret once; the retry policy of it.
+
+    A missing permission (HTTP 403: a bundle from before the Role allowed it) is logged once
+    and not retried; other failures are retried on each call, logged once.
+    """
+
+    def __init__(self, secret: BootstrapSecret) -> None:
+        self.secret = secret
+        self.done = False
+        self._warned = False
+
+    async def __call__(self) -> None:
+        if self.done:
+            return
+        try:
+            await self.secret.forget_token()
+        except kube.KubeError as exc:
+            if exc.status == 403:
+                log.warning("the burnt bootstrap token stays in %r: %s", self.secret, exc)
+                self.done = True
+            elif not self._warned:
+                log.warning("token not removed from %r (will retry): %s", self.secret, exc)
+                self._warned = True
+            return
+        self.done = True
+
 
 async def _hold_agent(
     agent: Agent,
@@ -92,11 +176,14 @@ async def _hold_agent(
     stop: asyncio.Event,
     store: SecretCredentialStore | None = None,
     stored_serial: int | None = None,
+    forget_token: _TokenForgetter | None = None,
 ) -> None:
     """Run ``agent`` until ``stop``; save renewed credentials to ``directory`` and ``store``.
 
     ``stored_serial`` is the serial already in ``store``; a failed save is retried each
-    second (logged once per certificate) until it lands.
+    second (logged once per certificate) until it lands. ``forget_token`` runs once the
+    cell welcomed a session *and* ``store`` holds the current credentials (never without
+    a store: the token is the only way back in when the credentials are kept nowhere).
     """
     task = asyncio.create_task(agent.run())
     waiter = asyncio.create_task(stop.wait())
@@ -116,6 +203,15 @@ async def _hold_agent(
                     if warned != current.serial:
                         log.warning("credentials not saved to %r (will retry): %s", store, exc)
                         warned = current.serial
+            if (
+                forget_token is not None
+                and store is not None
+                and agent.sessions > 0
+                and stored_serial == current.serial
+            ):
+                await forget_token()
+                if forget_token.done:
+                    forget_token = None
             await asyncio.wait([task, waiter], timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
     finally:
         waiter.cancel()
@@ -173,18 +269,30 @@ def serve(
         str | None,
         typer.Option("--agent-image", envvar="LATTICE_CELL_AGENT_IMAGE", help="Agent image."),
     ] = None,
+    kubeconfig: Kubeconfig = None,
 ) -> None:
-    """Serve agents (mTLS gRPC), enrolment, bootstrap bundles and the fleet view until stopped."""
+    """Serve agents (mTLS gRPC), enrolment, bootstrap bundles and the fleet view until stopped.
+
+    With ``--parent``, the upstream agent reports this cluster's nodes (``--kubeconfig``, or
+    the pod's service account in a pod) like ``agent run``; a root cell watches nothing.
+    """
     if (parent is None) != (parent_credentials is None):
         output.fail(LatticeError("--parent and --parent-credentials-dir go together"), code=2)
     names = san or [host, *(["localhost"] if host in ("127.0.0.1", "::1") else [])]
 
     async def main(stop: asyncio.Event) -> None:
+        if parent is None:
+            status = StatusHolder()
+            status.state = pb.CLUSTER_STATE_UNSPECIFIED  # a root cell watches no cluster
+            await _serve_cell(stop, status)
+            return
+        async with _watched_cluster(kubeconfig, NAMESPACE, heartbeat_interval) as (_, status):
+            await _serve_cell(stop, status)
+
+    async def _serve_cell(stop: asyncio.Event, status: StatusHolder) -> None:
         state = CellState.open(state_dir, name)
         authority = pki.CellAuthority(state.ca)
         certificate = state.ca.issue_server_certificate(names)
-        status = StatusHolder()
-        status.state = pb.CLUSTER_STATE_UNSPECIFIED  # no Kubernetes watcher yet
         config = CellConfig(
             name=name,
             host=host,
@@ -275,14 +383,7 @@ def run_agent(
     tls_server_name: Annotated[
         str | None, typer.Option("--tls-server-name", envvar="LATTICE_TLS_SERVER_NAME")
     ] = None,
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option(
-            "--kubeconfig",
-            envvar="LATTICE_KUBECONFIG",
-            help="Kubeconfig of this cluster (default: the pod's service account in a pod).",
-        ),
-    ] = None,
+    kubeconfig: Kubeconfig = None,
     namespace: Annotated[
         str, typer.Option("--namespace", envvar="LATTICE_NAMESPACE", help="Agent's namespace.")
     ] = NAMESPACE,
@@ -294,6 +395,15 @@ def run_agent(
             help="Secret that keeps the credentials across pods ('' to not keep them).",
         ),
     ] = CREDENTIALS_SECRET,
+    bootstrap_secret: Annotated[
+        str,
+        typer.Option(
+            "--bootstrap-secret",
+            envvar="LATTICE_BOOTSTRAP_SECRET",
+            help="Secret whose burnt 'token' key is removed once the credentials are kept "
+            "('' to leave it).",
+        ),
+    ] = BOOTSTRAP_SECRET,
 ) -> None:
     """Enrol if needed, then hold the session with the parent cell until signalled."""
     config = _agent_config(
@@ -308,42 +418,26 @@ def run_agent(
     )
 
     async def main(stop: asyncio.Event) -> None:
-        client = None
-        if kubeconfig is not None or kube.in_cluster():
-            client = kube.connect(kubeconfig, namespace=namespace, field_manager="lattice-agent")
-        else:
-            log.warning(
-                "no --kubeconfig and not in a pod: node health is not reported and the "
-                "credentials are kept in %s only",
-                credentials_dir,
-            )
-        watcher: HealthWatcher | None = None
-        watching: asyncio.Task[None] | None = None
-        try:
+        unwatched = f" and the credentials are kept in {credentials_dir} only"
+        async with _watched_cluster(kubeconfig, namespace, heartbeat_interval, unwatched) as (
+            client,
+            status,
+        ):
             store = (
                 SecretCredentialStore(client, namespace, credentials_secret)
                 if client is not None and credentials_secret
                 else None
             )
+            forget = (
+                _TokenForgetter(BootstrapSecret(client, namespace, bootstrap_secret))
+                if client is not None and bootstrap_secret
+                else None
+            )
             credentials, stored_serial = await _agent_credentials(
                 cluster, credentials_dir, store, enrol_url, ca, token_file
             )
-            status = StatusHolder()
-            if client is None:
-                status.state = pb.CLUSTER_STATE_UNSPECIFIED  # nothing watches the cluster
-            else:
-                watcher = HealthWatcher(client, status, heartbeat_interval)
-                await watcher.refresh()  # the first heartbeat and Hello carry real figures
-                watching = asyncio.create_task(watcher.run())
             agent = Agent(config, credentials, status)
-            await _hold_agent(agent, credentials_dir, stop, store, stored_serial)
-        finally:
-            if watcher is not None and watching is not None:
-                await watcher.stop()
-                async with asyncio.timeout(10):
-                    await asyncio.gather(watching, return_exceptions=True)
-            if client is not None:
-                await client.aclose()
+            await _hold_agent(agent, credentials_dir, stop, store, stored_serial, forget)
         output.err.print(f"agent {cluster} stopped", markup=False)
 
     _run(main)

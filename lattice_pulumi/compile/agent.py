@@ -8,7 +8,8 @@ control-plane node fetches it (``GET <enrolment>/v1/bootstrap/<cluster>``, see
 2. the Lattice CRDs (``spec.crds.build_crds``), so the agent and operator find their kinds;
 3. ServiceAccount, ClusterRole and ClusterRoleBinding ``lattice-agent`` (``RULES``), and
    Role and RoleBinding ``lattice-agent`` in ``lattice-system`` (``NAMESPACED_RULES``): the
-   agent's own credentials Secret and nothing else of the namespace;
+   agent's own credentials Secret, ``get``/``patch`` of ``lattice-bootstrap`` (to remove
+   the burnt token) and nothing else of the namespace;
 4. ConfigMap ``lattice-agent``: the parent's CA bundle (public) and its two endpoints;
 5. NetworkPolicy ``lattice-agent``: no ingress; egress to DNS, the parent and the API server;
 6. Deployment ``lattice-agent``: one replica of ``lattice agent run`` (``AGENT_IMAGE``).
@@ -18,7 +19,10 @@ The one-time bootstrap token never appears here: the pod reads it from the Secre
 before it applies this bundle. The agent enrols with it (``POST /v1/enrol``) when its
 credentials directory is empty and keeps key and certificates in a memory-backed emptyDir
 and in the Secret ``lattice-agent-credentials`` (``CREDENTIALS_SECRET``), from which a
-replaced pod reloads them (the token is single-use).
+replaced pod reloads them (the token is single-use). Once a session with the cell was
+welcomed and those credentials are saved, the agent removes the burnt ``token`` key from
+``lattice-bootstrap`` (``ca.crt`` and the Secret stay): the Deployment's reference to that
+key is therefore ``optional``, or a replaced pod could not start.
 Every object carries ``labels.cluster_labels`` and ``app.kubernetes.io/name: lattice-agent``.
 """
 
@@ -101,6 +105,13 @@ NAMESPACED_RULES: tuple[
         (CREDENTIALS_SECRET,),
         ("get", "create", "update", "patch"),
         "durable identity: the agent's key and certificates survive a replaced pod",
+    ),
+    (
+        ("",),
+        ("secrets",),
+        (BOOTSTRAP_SECRET,),
+        ("get", "patch"),
+        "hygiene: remove the burnt one-time token once the credentials are kept (JSON patch)",
     ),
 )
 _DNS_PORT = 53
@@ -353,7 +364,10 @@ def _env(cluster_name: str, parent: AgentParent) -> list[dict[str, Any]]:
         {"name": "LATTICE_HEARTBEAT_INTERVAL", "value": f"{parent.heartbeat_interval:g}"},
         {
             "name": "LATTICE_BOOTSTRAP_TOKEN",
-            "valueFrom": {"secretKeyRef": {"name": BOOTSTRAP_SECRET, "key": "token"}},
+            # optional: the agent removes the key once enrolled (module docstring)
+            "valueFrom": {
+                "secretKeyRef": {"name": BOOTSTRAP_SECRET, "key": "token", "optional": True}
+            },
         },
     ]
     if parent.tls_server_name:

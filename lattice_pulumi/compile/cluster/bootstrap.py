@@ -12,7 +12,9 @@ finish does the work, later ones find ``lattice-system/lattice-bootstrap`` and o
 their token file. It stores token and CA in that Secret for the agent (which enrols with
 ``POST /v1/enrol``), fetches ``GET <endpoint>/v1/bootstrap/<cluster>`` with the token as a
 bearer credential over TLS 1.2+ pinned to the parent CA, applies the bundle server-side and
-deletes the token from the node. The token never appears in a command line (it goes
+deletes the token from the node. The agent removes the ``token`` key from the Secret once
+its credentials are kept (``ca.crt`` and the Secret stay, so the check above still holds
+on later nodes). The token never appears in a command line (it goes
 through a header file) nor in any generated manifest.
 """
 

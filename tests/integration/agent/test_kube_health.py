@@ -7,6 +7,7 @@ manager: its node lifecycle controller would mark kubelet-less nodes Unknown).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import signal
 import subprocess
@@ -22,12 +23,20 @@ from fleet_support import APP_SCRIPT, CellProcess, app, env_without_lattice
 from harness.control_plane import ControlPlane, free_port
 from harness.kube import KubeClient
 from lightkube import AsyncClient
+from lightkube.resources.core_v1 import Secret
+from lightkube.types import PatchType
 from typer.testing import CliRunner
 
 from lattice_pulumi import kube, pki
-from lattice_pulumi.agent import HealthWatcher, SecretCredentialStore, StatusHolder
+from lattice_pulumi.agent import (
+    AgentCredentials,
+    BootstrapSecret,
+    HealthWatcher,
+    SecretCredentialStore,
+    StatusHolder,
+)
 from lattice_pulumi.agent.health import API_CONDITION
-from lattice_pulumi.cell import CellServer
+from lattice_pulumi.cell import CellServer, CellState
 from lattice_pulumi.protocol import pb
 
 pytestmark = pytest.mark.integration
@@ -340,6 +349,24 @@ def test_a_replaced_pod_reloads_its_credentials_from_the_secret(
         assert "PRIVATE KEY" not in text and token.split(".")[2] not in text
 
 
+def _b64(value: bytes | str) -> str:
+    raw = value.encode() if isinstance(value, str) else value
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _bootstrap_secret(
+    token: str, ca: pki.CertificateAuthority, name: str = "lattice-bootstrap"
+) -> dict[str, Any]:
+    """What the post-boot script's ``kubectl create secret generic`` makes."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "type": "Opaque",
+        "data": {"token": _b64(token), "ca.crt": _b64(ca.certificate_pem())},
+    }
+
+
 def _sa_kubeconfig(plane: ControlPlane, path: Path) -> Path:
     """A kubeconfig of the bundle's ServiceAccount (a TokenRequest token), like in a pod."""
     issued = plane.client.request(
@@ -392,9 +419,199 @@ async def test_the_bundle_rbac_is_enough_and_no_more(
         with pytest.raises(kube.KubeError) as caught:
             await other.load()
         assert caught.value.status == 403
+
+        # lattice-bootstrap: get and patch (the token goes, ca.crt stays), nothing more.
+        plane.client.create(_bootstrap_secret("lt1.0123456789abcdef.burnt", ca))
+        plane.client.create(_bootstrap_secret("lt1.0123456789abcdef.other", ca, "someone-elses"))
+        bootstrap = BootstrapSecret(client, NAMESPACE)
+        assert await bootstrap.forget_token()
+        assert not await bootstrap.forget_token()  # nothing left to remove
+        left = plane.client.get("v1", "Secret", "lattice-bootstrap", NAMESPACE)
+        assert left["data"] == {"ca.crt": _b64(ca.certificate_pem())}
+        # the same patch on another Secret
+        with pytest.raises(kube.KubeError) as caught, kube.api_errors("patch"):
+            await client.patch(
+                Secret,
+                "someone-elses",
+                [{"op": "remove", "path": "/data/token"}],
+                namespace=NAMESPACE,
+                patch_type=PatchType.JSON,
+            )
+        assert caught.value.status == 403
+        with pytest.raises(kube.KubeError) as caught:
+            await BootstrapSecret(client, NAMESPACE, "someone-elses").forget_token()
+        assert caught.value.status == 403
+        with pytest.raises(kube.KubeError) as caught, kube.api_errors("delete"):  # no delete
+            await client.delete(Secret, "lattice-bootstrap", namespace=NAMESPACE)
+        assert caught.value.status == 403
+        assert "token" in plane.client.get("v1", "Secret", "someone-elses", NAMESPACE)["data"]
     finally:
         await client.aclose()
-        plane.client.delete("v1", "Secret", "lattice-agent-credentials", NAMESPACE)
+        for secret in ("lattice-agent-credentials", "lattice-bootstrap", "someone-elses"):
+            plane.client.delete("v1", "Secret", secret, NAMESPACE)
         for obj in reversed(rbac):
             meta = obj["metadata"]
             plane.client.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+
+
+def _bundle_rbac(ca_pem: str) -> list[dict[str, Any]]:
+    from lattice_pulumi.compile.agent import AgentParent, compile_agent_bundle
+
+    parent = AgentParent("127.0.0.1:50051", "https://127.0.0.1:8443/v1/enrol", ca_pem)
+    kinds = ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+    return [o for o in compile_agent_bundle("alpha", parent) if o["kind"] in kinds]
+
+
+def _delete_all(plane: ControlPlane, objects: list[dict[str, Any]]) -> None:
+    for obj in reversed(objects):
+        meta = obj["metadata"]
+        plane.client.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+
+
+def test_the_agent_removes_the_burnt_token_once_its_credentials_are_kept(
+    tmp_path: Path, plane: ControlPlane, nodes: KubeClient
+) -> None:
+    """Post-boot state (lattice-bootstrap with token and CA, the bundle's RBAC), then
+    ``agent run`` as the bundle's ServiceAccount: enrols, connects, saves its credentials,
+    and only then drops the token; ca.crt stays and the token is in no log."""
+    state, log = tmp_path / "state", tmp_path / "cell.log"
+    cell = CellProcess(state, log)
+    cell_ca = (state / "ca.crt").read_text()
+    rbac = _bundle_rbac(cell_ca)
+    agent: subprocess.Popen[bytes] | None = None
+    try:
+        plane.client.apply_all(rbac)
+        issued = runner.invoke(app, ["cell", "token", "alpha", "--state-dir", str(state)])
+        assert issued.exit_code == 0, issued.output
+        token = issued.stdout.strip()
+        made = runner.invoke(
+            app,
+            ["cell", "operator-cert", "--state-dir", str(state), "--out-dir", str(tmp_path / "op")],
+        )
+        assert made.exit_code == 0, made.output
+        bootstrap = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "lattice-bootstrap", "namespace": NAMESPACE},
+            "data": {"token": _b64(token), "ca.crt": _b64(cell_ca)},
+        }
+        plane.client.create(bootstrap)
+        sa = _sa_kubeconfig(plane, tmp_path / "sa.kubeconfig")
+        with (tmp_path / "agent.log").open("wb") as out:
+            agent = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(APP_SCRIPT),
+                    "agent",
+                    "run",
+                    "--cluster",
+                    "alpha",
+                    "--endpoint",
+                    cell.grpc,
+                    "--credentials-dir",
+                    str(tmp_path / "pod"),
+                    "--heartbeat-interval",
+                    "0.2",
+                    "--kubeconfig",
+                    str(sa),
+                    "--namespace",
+                    NAMESPACE,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env_without_lattice(
+                    LATTICE_BOOTSTRAP_TOKEN=token,
+                    LATTICE_ENROL_URL=cell.enrol,
+                    LATTICE_PARENT_CA=str(state / "ca.crt"),
+                ),
+            )
+        seen = _wait_connected(agent, cell, tmp_path / "op", tmp_path / "agent.log")
+        assert seen["workers"] == {"ready": 2, "total": 2}  # the SA may list nodes, too
+
+        def token_gone() -> dict[str, Any] | None:
+            secret = plane.client.get("v1", "Secret", "lattice-bootstrap", NAMESPACE)
+            return None if "token" in secret["data"] else secret
+
+        left = plane.client.wait_for(
+            token_gone, timeout=WAIT, what="the token removed from lattice-bootstrap"
+        )
+        assert left["data"] == {"ca.crt": _b64(cell_ca)}
+        # The credentials Secret was saved first: it holds what the agent connected with.
+        saved = plane.client.get("v1", "Secret", "lattice-agent-credentials", NAMESPACE)
+        held = AgentCredentials.load(tmp_path / "pod")
+        assert saved["data"]["tls.crt"] == _b64(pki.certificate_pem(held.certificate))
+        assert _stop(agent) == 0
+    finally:
+        if agent is not None and agent.poll() is None:
+            agent.kill()
+            agent.wait(10)
+        cell.stop()
+        for secret in ("lattice-agent-credentials", "lattice-bootstrap"):
+            plane.client.delete("v1", "Secret", secret, NAMESPACE)
+        _delete_all(plane, rbac)
+    text = (tmp_path / "agent.log").read_text()
+    assert "removed the burnt bootstrap token from Secret lattice-system/lattice-bootstrap" in text
+    for logged in (text, log.read_text()):
+        assert token.split(".")[2] not in logged and "PRIVATE KEY" not in logged
+
+
+def test_a_parent_cell_reports_its_own_clusters_nodes(
+    tmp_path: Path, plane: ControlPlane, nodes: KubeClient
+) -> None:
+    """root <- prod (``cell serve --parent --kubeconfig``): prod's own node counts, as its
+    upstream agent watches them on the real API server, reach the root cell."""
+    root_state = CellState.open(tmp_path / "root", "root")
+    prod_state = CellState.open(tmp_path / "prod", "prod")
+    identity = pki.ClusterIdentity("prod")
+    key = pki.generate_private_key()
+    cert = root_state.ca.sign_client_csr(pki.build_csr(key, identity), identity)
+    AgentCredentials(key, cert, root_state.ca.certificate_pem()).save(tmp_path / "prod-up")
+    op = tmp_path / "op"
+    made = runner.invoke(
+        app,
+        ["cell", "operator-cert", "--state-dir", str(root_state.directory), "--out-dir", str(op)],
+    )
+    assert made.exit_code == 0, made.output
+    log = tmp_path / "fleet.log"
+    root = CellProcess(root_state.directory, log)
+    prod: CellProcess | None = None
+    try:
+        prod = CellProcess(
+            prod_state.directory,
+            log,
+            0,
+            "--parent",
+            root.grpc,
+            "--parent-credentials-dir",
+            str(tmp_path / "prod-up"),
+            "--heartbeat-interval",
+            "0.2",
+            "--kubeconfig",
+            str(plane.kubeconfig_path),
+            name="prod",
+        )
+        deadline = time.monotonic() + 15
+        while True:
+            seen = _connected(root, op).get("prod")
+            if seen is not None and seen["agent"]["state"] == "connected":
+                break
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+        assert (seen["phase"], seen["controlPlane"], seen["workers"]) == (
+            "Degraded",
+            {"ready": 1, "total": 2},
+            {"ready": 2, "total": 2},
+        )
+        assert seen["kubernetesVersion"].startswith("v1.")
+
+        set_ready(nodes, "cp2", True)  # refreshed every heartbeat, not only at start
+        deadline = time.monotonic() + 15
+        while (seen := _connected(root, op)["prod"])["phase"] != "Ready":
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.1)
+        assert seen["controlPlane"] == {"ready": 2, "total": 2}
+    finally:
+        if prod is not None:
+            assert prod.stop() == 0
+        assert root.stop() == 0
+    assert "node health is not reported" not in log.read_text()

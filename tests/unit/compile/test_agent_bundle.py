@@ -98,7 +98,10 @@ def test_the_token_is_only_referenced() -> None:
     assert "PRIVATE KEY" not in text
     assert _env(compile_agent_bundle("alpha", PARENT))["LATTICE_BOOTSTRAP_TOKEN"] == {
         "name": "LATTICE_BOOTSTRAP_TOKEN",
-        "valueFrom": {"secretKeyRef": {"name": "lattice-bootstrap", "key": "token"}},
+        # optional: the agent removes the key once its credentials are kept
+        "valueFrom": {
+            "secretKeyRef": {"name": "lattice-bootstrap", "key": "token", "optional": True}
+        },
     }
 
 
@@ -197,7 +200,7 @@ def test_cluster_role_is_least_privilege() -> None:
     ]
 
 
-def test_role_reaches_only_the_credentials_secret() -> None:
+def test_role_reaches_only_the_credentials_and_bootstrap_secrets() -> None:
     objects = compile_agent_bundle("alpha", PARENT)
     role = _one(objects, "Role")
     assert role["metadata"]["namespace"] == "lattice-system"
@@ -207,7 +210,13 @@ def test_role_reaches_only_the_credentials_secret() -> None:
             "resources": ["secrets"],
             "resourceNames": ["lattice-agent-credentials"],
             "verbs": ["get", "create", "update", "patch"],
-        }
+        },
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": ["lattice-bootstrap"],
+            "verbs": ["get", "patch"],
+        },
     ]
     assert len(agent.NAMESPACED_RULES) == len(role["rules"])
     binding = _one(objects, "RoleBinding")
@@ -228,6 +237,14 @@ def test_credentials_secret_name_matches_the_agent() -> None:
     env = _env(compile_agent_bundle("alpha", PARENT))
     assert env["LATTICE_CREDENTIALS_SECRET"]["value"] == CREDENTIALS_SECRET
     assert env["LATTICE_NAMESPACE"]["value"] == "lattice-system"
+
+
+def test_bootstrap_secret_name_and_key_match_the_agent() -> None:
+    from lattice_pulumi.agent.secret_store import BOOTSTRAP_SECRET, BOOTSTRAP_TOKEN_KEY
+
+    assert agent.BOOTSTRAP_SECRET == BOOTSTRAP_SECRET
+    ref = _env(compile_agent_bundle("alpha", PARENT))["LATTICE_BOOTSTRAP_TOKEN"]
+    assert ref["valueFrom"]["secretKeyRef"]["key"] == BOOTSTRAP_TOKEN_KEY
 
 
 def test_network_policy_denies_ingress_and_limits_egress() -> None:
