@@ -267,13 +267,19 @@ def _connected(cell: CellProcess, op: Path) -> dict[str, Any]:
 def _wait_connected(
     agent: subprocess.Popen[bytes], cell: CellProcess, op: Path, log: Path
 ) -> dict[str, Any]:
+    """The agent's row once it is connected and has reported health (on a loaded machine
+    the first refresh can time out, and the next heartbeat brings the figures)."""
     deadline = time.monotonic() + 15
     while True:
         seen: dict[str, Any] | None = _connected(cell, op).get("alpha")
-        if seen is not None and seen["agent"]["state"] == "connected":
+        if (
+            seen is not None
+            and seen["agent"]["state"] == "connected"
+            and seen["phase"] != "Unknown"
+        ):
             return seen
         assert agent.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "agent did not connect within 15 s"
+        assert time.monotonic() < deadline, "agent did not connect and report within 15 s"
         time.sleep(0.1)
 
 
