@@ -157,3 +157,15 @@ def env_without_lattice(**extra: str) -> dict[str, str]:
 
 if __name__ == "__main__":
     app()
+
+
+def fleet_clusters(cell: CellProcess, operator_dir: Path) -> dict[str, dict[str, Any]]:
+    """``lattice get clusters -o json`` against a running cell, as rows by cluster name."""
+    from typer.testing import CliRunner
+
+    args = ["--server", cell.grpc, "--ca", str(operator_dir / "ca.crt")]
+    args += ["--cert", str(operator_dir / "lattice-cli.crt")]
+    args += ["--key", str(operator_dir / "lattice-cli.key")]
+    result = CliRunner().invoke(app, ["get", "clusters", "-o", "json", *args])
+    assert result.exit_code == 0, result.output
+    return {c["name"]: c for c in json.loads(result.stdout)}

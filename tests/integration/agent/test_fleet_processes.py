@@ -7,7 +7,6 @@ back within 15 s after the cell process is killed and restarted on the same stat
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import stat
@@ -17,7 +16,7 @@ import time
 from pathlib import Path
 
 from conftest import RunningAgents, eventually, issue_credentials
-from fleet_support import APP_SCRIPT, CellProcess, app, env_without_lattice
+from fleet_support import APP_SCRIPT, CellProcess, app, env_without_lattice, fleet_clusters
 from typer.testing import CliRunner
 
 from lattice_pulumi import pki
@@ -29,19 +28,7 @@ RECONNECT_BOUND = 15.0
 
 
 def fleet_names(cell: CellProcess, operator_dir: Path) -> dict[str, str]:
-    args = [
-        "--server",
-        cell.grpc,
-        "--ca",
-        str(operator_dir / "ca.crt"),
-        "--cert",
-        str(operator_dir / "lattice-cli.crt"),
-        "--key",
-        str(operator_dir / "lattice-cli.key"),
-    ]
-    result = runner.invoke(app, ["get", "clusters", "-o", "json", *args])
-    assert result.exit_code == 0, result.output
-    return {c["name"]: c["agent"]["state"] for c in json.loads(result.stdout)}
+    return {name: row["agent"]["state"] for name, row in fleet_clusters(cell, operator_dir).items()}
 
 
 def test_enrolment_through_the_token_command_and_agent_run(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import WAIT, RunningAgents, eventually, issue_credentials
-from fleet_support import APP_SCRIPT, CellProcess, app, env_without_lattice
+from fleet_support import APP_SCRIPT, CellProcess, app, env_without_lattice, fleet_clusters
 from harness.control_plane import ControlPlane, free_port
 from harness.kube import KubeClient
 from lightkube import AsyncClient
@@ -248,22 +248,6 @@ def _agent(
         )
 
 
-def _connected(cell: CellProcess, op: Path) -> dict[str, Any]:
-    args = [
-        "--server",
-        cell.grpc,
-        "--ca",
-        str(op / "ca.crt"),
-        "--cert",
-        str(op / "lattice-cli.crt"),
-        "--key",
-        str(op / "lattice-cli.key"),
-    ]
-    result = runner.invoke(app, ["get", "clusters", "-o", "json", *args])
-    assert result.exit_code == 0, result.output
-    return {c["name"]: c for c in json.loads(result.stdout)}
-
-
 def _wait_connected(
     agent: subprocess.Popen[bytes], cell: CellProcess, op: Path, log: Path
 ) -> dict[str, Any]:
@@ -271,7 +255,7 @@ def _wait_connected(
     the first refresh can time out, and the next heartbeat brings the figures)."""
     deadline = time.monotonic() + 15
     while True:
-        seen: dict[str, Any] | None = _connected(cell, op).get("alpha")
+        seen: dict[str, Any] | None = fleet_clusters(cell, op).get("alpha")
         if (
             seen is not None
             and seen["agent"]["state"] == "connected"
@@ -598,7 +582,7 @@ def test_a_parent_cell_reports_its_own_clusters_nodes(
         )
         deadline = time.monotonic() + 15
         while True:
-            seen = _connected(root, op).get("prod")
+            seen = fleet_clusters(root, op).get("prod")
             if seen is not None and seen["agent"]["state"] == "connected":
                 break
             assert time.monotonic() < deadline, log.read_text()[-3000:]
@@ -612,7 +596,7 @@ def test_a_parent_cell_reports_its_own_clusters_nodes(
 
         set_ready(nodes, "cp2", True)  # refreshed every heartbeat, not only at start
         deadline = time.monotonic() + 15
-        while (seen := _connected(root, op)["prod"])["phase"] != "Ready":
+        while (seen := fleet_clusters(root, op)["prod"])["phase"] != "Ready":
             assert time.monotonic() < deadline, seen
             time.sleep(0.1)
         assert seen["controlPlane"] == {"ready": 2, "total": 2}
