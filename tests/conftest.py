@@ -8,7 +8,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-CRD_SCHEMAS = ROOT.parent / "shared" / "crd-schemas"
+# ../shared/crd-schemas of the checkout, or of a parent folder (git worktrees under wt/).
+CRD_SCHEMAS = next(
+    (p / "shared" / "crd-schemas" for p in ROOT.parents if (p / "shared" / "crd-schemas").is_dir()),
+    ROOT.parent / "shared" / "crd-schemas",
+)
 
 
 @pytest.fixture

@@ -23,7 +23,15 @@ from typing import Any
 from .kube import ApiError, KubeClient, Object, condition_true
 from .tools import PROJECT_ROOT
 
-SCHEMAS_DIR = PROJECT_ROOT.parent / "shared" / "crd-schemas"
+# ../shared/crd-schemas of the checkout, or of a parent folder (git worktrees under wt/).
+SCHEMAS_DIR = next(
+    (
+        p / "shared" / "crd-schemas"
+        for p in PROJECT_ROOT.parents
+        if (p / "shared" / "crd-schemas").is_dir()
+    ),
+    PROJECT_ROOT.parent / "shared" / "crd-schemas",
+)
 
 # Kinds whose schema description does not name them (lowercase -> spelling).
 KIND_SPELLINGS = {
