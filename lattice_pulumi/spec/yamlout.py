@@ -7,9 +7,9 @@ YAML file Lattice writes (``lattice render``, ``lattice crds``, the bootstrap bu
 yaml``) goes through :func:`dump_all`, whose representer single-quotes any string that
 :func:`plain_is_string` does not clear: the union of the YAML 1.1 implicit types (as PyYAML
 resolves them, plus the ``y``/``n`` booleans of the YAML 1.1 type repository that go-yaml v2
-honours), the YAML 1.2 core schema, and go-yaml v2's own readings (Go integer literals such
-as ``0o17`` or ``0X1F``, ``09`` as a float). Quoting a string that needed none is harmless;
-the rules err on that side.
+honours), the YAML 1.2 core schema, and go-yaml v2's own readings (Go integer literals with
+upper-case prefixes such as ``0X1F``, timestamps such as ``2002-1-2``). Quoting a string
+that needed none is harmless; the rules err on that side.
 
 Otherwise the output is ruamel's round-trip block style: keys in insertion order, no flow
 collections, lines up to ``width`` long, no anchors or aliases, floats always with a dot
@@ -31,7 +31,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-__all__ = ["WIDE", "dump", "dump_all", "plain_is_string"]
+__all__ = ["WIDE", "KubernetesRepresenter", "dump", "dump_all", "plain_is_string"]
 
 WIDE = 4096  # long lines (commands, URLs) stay on one line
 
@@ -55,7 +55,7 @@ _TIMESTAMP = r"""
 _OTHER = r"<<|="  # the 1.1 merge key and value indicator
 
 _NOT_A_STRING = re.compile(
-    rf"^(?:{_BOOL}|{_NULL}|{_INT}|{_FLOAT}|{_TIMESTAMP}|{_OTHER})$", re.VERBOSE | re.DOTALL
+    rf"\A(?:{_BOOL}|{_NULL}|{_INT}|{_FLOAT}|{_TIMESTAMP}|{_OTHER})\Z", re.VERBOSE | re.DOTALL
 )
 
 # Characters a reader may fold or drop unless escaped: CR, NEL, the Unicode line and
