@@ -1,6 +1,6 @@
 """Every YAML file Lattice writes means the same to YAML 1.1 (PyYAML, like kubectl) and 1.2
-(ruamel) readers: ``lattice render -o DIR`` of every example, ``lattice crds`` and a
-bootstrap bundle."""
+(ruamel) readers: ``lattice render -o DIR`` of every example, ``lattice crds``, a
+bootstrap bundle and ``lattice get ... -o yaml``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from lattice_pulumi import pki
 from lattice_pulumi.cell import AgentBundles, CellConfig
+from lattice_pulumi.cli import fleet_get, output
 from lattice_pulumi.cli.main import app
 from tests.conftest import EXAMPLES
 
@@ -65,3 +66,10 @@ def test_a_bootstrap_bundle_reads_the_same_in_yaml_1_1_and_1_2() -> None:
     bundles = AgentBundles(CellConfig(name="root"), pki.CellAuthority(ca), lambda: "cell:50051")
     objects = _both_readers(bundles.render("alpha", "https://cell:8443/v1/enrol"))
     assert any(o["kind"] == "Deployment" for o in objects)
+
+
+def test_fleet_yaml_output_keeps_cluster_names_like_no_as_strings() -> None:
+    data = [{"name": "no", "parent": "on", "depth": 1, "version": "1.30"}]
+    with output.out.capture() as captured:
+        fleet_get._print_data(data, fleet_get.Format.yaml)
+    assert _both_readers(captured.get()) == [data]
