@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-CRD_SCHEMAS = ROOT.parent / "shared" / "crd-schemas"
+# A git worktree sits away from shared/: LATTICE_CRD_SCHEMAS names the folder then.
+CRD_SCHEMAS = Path(os.environ.get("LATTICE_CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
 
 
 @pytest.fixture

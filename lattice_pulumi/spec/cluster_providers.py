@@ -35,6 +35,7 @@ __all__ = [
     "ProviderConfig",
     "ProviderType",
     "ProxmoxConfig",
+    "ProxmoxMachine",
 ]
 
 ProviderType = Literal["aws", "openstack", "proxmox", "docker"]
@@ -277,6 +278,15 @@ class Ipv4Pool(SpecModel):
         return total - (1 if self.contains(self.gateway) else 0)
 
 
+class ProxmoxMachine(SpecModel):
+    """Size of the control-plane or worker VMs; unset fields take the block's values."""
+
+    cores: int | None = Field(default=None, ge=1, le=512)
+    memory_mib: int | None = Field(default=None, ge=1024, alias="memoryMiB")
+    disk_gib: int | None = Field(default=None, ge=10, alias="diskGiB")
+    sockets: int = Field(default=1, ge=1, le=16)
+
+
 class ProxmoxConfig(SpecModel):
     """Cluster API Provider Proxmox (CAPMOX): template clone, placement, static addressing."""
 
@@ -292,6 +302,24 @@ class ProxmoxConfig(SpecModel):
     cores: int = Field(default=2, ge=1, le=512)
     memory_mib: int = Field(default=4096, ge=1024, alias="memoryMiB")
     disk_gib: int = Field(default=40, ge=10, alias="diskGiB")
+    control_plane: ProxmoxMachine | None = None
+    """Control-plane VM size, overriding cores, memoryMiB and diskGiB."""
+    worker: ProxmoxMachine | None = None
+    """Worker VM size, overriding cores, memoryMiB and diskGiB (a pool's rootVolume.size
+    still sets its disk)."""
+
+    def machine(self, role: str) -> ProxmoxMachine:
+        """The effective size of the ``control-plane`` or ``worker`` VMs."""
+        chosen = self.control_plane if role == "control-plane" else self.worker
+        chosen = chosen or ProxmoxMachine()
+        return ProxmoxMachine.model_validate(
+            {
+                "cores": chosen.cores or self.cores,
+                "memoryMiB": chosen.memory_mib or self.memory_mib,
+                "diskGiB": chosen.disk_gib or self.disk_gib,
+                "sockets": chosen.sockets,
+            }
+        )
 
     @model_validator(mode="after")
     def _endpoint_outside_pool(self) -> ProxmoxConfig:
