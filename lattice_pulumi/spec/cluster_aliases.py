@@ -337,6 +337,8 @@ def _pool_range(rewrite: Rewrite, pool: FieldPath) -> None:
             f"{text!r} is not an address range: expected START-END/PREFIX such as "
             "10.0.0.101-120/24 or 10.0.0.101-10.0.0.120/24",
         )
+        for field in ("addresses", "prefix"):  # missing because of that error: no second one
+            rewrite.origins[(*pool, field)] = source
         return
     rewrite.pop(source)
     first, last, prefix = parsed

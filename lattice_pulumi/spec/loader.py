@@ -223,9 +223,12 @@ def _from_pydantic(
 ) -> list[SpecError]:
     """One error per path: the branches of a union that all failed become one message."""
     grouped: dict[FieldPath, list[Any]] = {}
+    rejected = {problem.path for problem in normalized.errors}
     for item in items:
-        path = user_path(document.data, normalized.author_path(item["loc"]))
-        grouped.setdefault(path, []).append(item)
+        written = normalized.author_path(item["loc"])
+        if written in rejected:
+            continue  # a field the rewrite rejected already says what is wrong there
+        grouped.setdefault(user_path(document.data, written), []).append(item)
     found = []
     for path, group in grouped.items():
         relevant = [i for i in group if not str(i["type"]).endswith("_type")] or group
