@@ -8,7 +8,9 @@ place (``spec.nodes.controlPlane.instanceType.name``, not our ``instanceType``).
 - ``nodes.controlPlane: 3`` for ``{replicas: 3}``; ``monitoring``, ``backups``,
   ``externalSecrets`` and ``gpu`` as a bare boolean for ``{enabled: ...}``;
 - ``instanceType: {name: X}`` for ``instanceType: X``, ``{gpu: ...}`` inside it marking the pool
-  ``gpu: true``; ``rootVolume.sizeGb`` for ``rootVolume.size``;
+  ``gpu: true``; on Proxmox ``instanceType: {cores, memoryGib, diskGib, sockets}`` as the
+  block's ``controlPlane`` or ``pools.<pool>`` VM size; ``rootVolume.sizeGb`` for
+  ``rootVolume.size``;
 - ``networking.default.cidr`` for ``networking.lbCidr``; a ``v`` before the Kubernetes version;
 - AWS ``cpInstanceType``/``workerInstanceType``, AWS and OpenStack ``cpRootVolumeSizeGb``,
   ``cpRootVolumeType``, ``workerRootVolumeSizeGb``, ``workerRootVolumeType`` as defaults of the
@@ -229,15 +231,21 @@ def _instance_type(rewrite: Rewrite, group: FieldPath) -> None:
     if not isinstance(value, dict):
         return
     sizes = [key for key in _SIZE_KEYS if key in value]
-    if sizes:
+    if sizes and rewrite.mapping((*_CONFIG, "proxmox")) is None:
         rewrite.reject(
             path,
-            f"instanceType {', '.join(sizes)} size a machine by resources, which only Proxmox "
-            "does: write spec.provider.config.proxmox.controlPlane or .worker with cores, "
-            "memoryMiB and diskGiB",
+            f"instanceType {', '.join(sizes)} size a machine by resources, which only the "
+            "proxmox provider does: name an instance type (instanceType: {name: ...})",
         )
         return
+    if sizes:
+        _proxmox_size(rewrite, group, value)
+        if "name" not in value:
+            rewrite.pop(path)
+            return
     for key in value:
+        if key in _SIZE_KEYS:
+            continue
         if key not in ("name", "gpu"):
             rewrite.errors.append(
                 SpecError("unknown field (instanceType holds name and gpu)", (*path, key))
@@ -256,6 +264,37 @@ def _instance_type(rewrite: Rewrite, group: FieldPath) -> None:
     else:
         rewrite.pop(path)
         rewrite.errors.append(SpecError("required field is missing", (*path, "name")))
+
+
+def _proxmox_size(rewrite: Rewrite, group: FieldPath, size: dict[str, Any]) -> None:
+    """A node group's ``instanceType: {cores, memoryGib, diskGib, sockets}`` on Proxmox: the
+    block's ``controlPlane`` size, or ``pools.<name>`` for a worker pool."""
+    block = (*_CONFIG, "proxmox")
+    target = (
+        (*block, "controlPlane") if group[-1] == "controlPlane" else (*block, "pools", group[-1])
+    )
+    source = (*group, "instanceType")
+    fields = {
+        "cores": "cores",
+        "memoryGib": "memoryMiB",
+        "diskGib": "diskGiB",
+        "sockets": "sockets",
+    }
+    for key, field in fields.items():
+        if key not in size:
+            continue
+        value = size[key]
+        if key == "memoryGib":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                rewrite.errors.append(
+                    SpecError(
+                        f"expected a whole number of GiB, at least 1, got {value!r}", (*source, key)
+                    )
+                )
+                continue
+            value *= 1024
+        rewrite.put((*source, key), value, (*source, key))
+        _move(rewrite, (*source, key), (*target, field))
 
 
 def _root_volume(rewrite: Rewrite, group: FieldPath) -> None:

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from lattice_pulumi.spec.base import (
     Cidr,
+    DnsLabel,
     DnsSubdomain,
     IpAddress,
     SpecModel,
@@ -279,12 +280,13 @@ class Ipv4Pool(SpecModel):
 
 
 class ProxmoxMachine(SpecModel):
-    """Size of the control-plane or worker VMs; unset fields take the block's values."""
+    """Size of the control-plane, worker or one pool's VMs; unset fields take the values of
+    the wider level (pool, then ``worker``, then the block; one socket)."""
 
     cores: int | None = Field(default=None, ge=1, le=512)
     memory_mib: int | None = Field(default=None, ge=1024, alias="memoryMiB")
     disk_gib: int | None = Field(default=None, ge=10, alias="diskGiB")
-    sockets: int = Field(default=1, ge=1, le=16)
+    sockets: int | None = Field(default=None, ge=1, le=16)
 
 
 class ProxmoxConfig(SpecModel):
@@ -307,17 +309,27 @@ class ProxmoxConfig(SpecModel):
     worker: ProxmoxMachine | None = None
     """Worker VM size, overriding cores, memoryMiB and diskGiB (a pool's rootVolume.size
     still sets its disk)."""
+    pools: dict[DnsLabel, ProxmoxMachine] = Field(default_factory=dict)
+    """VM size of single worker pools (by pool name), overriding ``worker``."""
 
-    def machine(self, role: str) -> ProxmoxMachine:
-        """The effective size of the ``control-plane`` or ``worker`` VMs."""
-        chosen = self.control_plane if role == "control-plane" else self.worker
-        chosen = chosen or ProxmoxMachine()
+    def machine(self, role: str, pool: str | None = None) -> ProxmoxMachine:
+        """The effective size of the control-plane VMs, or of a worker pool's."""
+        if role == "control-plane":
+            levels = [self.control_plane]
+        else:
+            levels = [self.pools.get(pool or ""), self.worker]
+        chosen = [level for level in levels if level is not None]
+
+        def pick(name: str, default: int) -> int:
+            values = [getattr(level, name) for level in chosen]
+            return next((v for v in values if v is not None), default)
+
         return ProxmoxMachine.model_validate(
             {
-                "cores": chosen.cores or self.cores,
-                "memoryMiB": chosen.memory_mib or self.memory_mib,
-                "diskGiB": chosen.disk_gib or self.disk_gib,
-                "sockets": chosen.sockets,
+                "cores": pick("cores", self.cores),
+                "memoryMiB": pick("memory_mib", self.memory_mib),
+                "diskGiB": pick("disk_gib", self.disk_gib),
+                "sockets": pick("sockets", 1),
             }
         )
 

@@ -135,7 +135,7 @@ def build_infrastructure_cluster(cluster: LatticeCluster, identity: IdentityPlan
 def build_machine_template(cluster: LatticeCluster, group: NodeGroup) -> dict[str, Any]:
     """A ProxmoxMachineTemplate for the control plane or one pool."""
     config = _config(cluster)
-    size = config.machine(group.role)
+    size = config.machine(group.role, group.name)
     disk = group.root_volume.size if group.root_volume else size.disk_gib
     device = drop_empty(
         {

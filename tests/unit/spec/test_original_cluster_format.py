@@ -226,6 +226,37 @@ BAD = [
          "<input>:16:9 spec.provider.config.proxmox.cpCores: expected greater than or equal "
          "to 1, got 0"],
         id="proxmox range, clone option and cores"),
+    pytest.param(
+        _doc(plane="      replicas: 1\n      instanceType:\n        cores: 4"),
+        ["<input>:16:7 spec.nodes.controlPlane.instanceType: instanceType cores size a machine "
+         "by resources, which only the proxmox provider does: name an instance type "
+         "(instanceType: {name: ...})",
+         "<input>:16:7 spec.nodes.controlPlane.instanceType: instanceType is required with the "
+         "aws provider (for example m6i.xlarge)"],
+        id="resource sizes off proxmox"),
+    pytest.param(
+        _doc(config="      proxmox:\n        controlPlaneEndpoint: 10.0.0.100\n"
+                    "        ipv4Pool:\n          range: 10.0.0.101-120/24\n"
+                    "          gateway: 10.0.0.1\n        sourceNode: pve\n"
+                    "        templateId: 9000\n        dnsServers: [10.0.0.1]",
+             plane="      replicas: 1\n      instanceType:\n        cores: 4\n"
+                   "        memoryGib: 0")
+        .replace("        instanceType:\n          name: m7i-flex.large\n",
+                 "        instanceType:\n          cores: 2\n"),
+        ["<input>:24:9 spec.nodes.controlPlane.instanceType.memoryGib: expected a whole "
+         "number of GiB, at least 1, got 0"],
+        id="proxmox memory of 0 GiB"),
+    pytest.param(
+        _doc(config="      proxmox:\n        controlPlaneEndpoint: 10.0.0.100\n"
+                    "        ipv4Pool:\n          range: 10.0.0.101-120/24\n"
+                    "          gateway: 10.0.0.1\n        sourceNode: pve\n"
+                    "        templateId: 9000\n        dnsServers: [10.0.0.1]\n"
+                    "        pools:\n          gpu: {cores: 2}",
+             plane="      replicas: 1")
+        .replace("        instanceType:\n          name: m7i-flex.large\n", ""),
+        ["<input>:20:11 spec.provider.config.proxmox.pools.gpu: no worker pool named 'gpu' in "
+         "spec.nodes.workerPools: size an existing pool"],
+        id="proxmox size of a pool that does not exist"),
 ]  # fmt: skip
 
 
@@ -235,3 +266,20 @@ def test_bad_original_documents_name_the_field_as_written(
 ) -> None:
     result = load_text(text)
     assert [str(e) for e in result.errors] == expected
+
+
+def test_canonical_output_reports_errors_on_stderr_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(_doc(extra="  parentConfig:\n    host: 172.18.255.1\n"))
+    result = CliRunner().invoke(app, ["validate", "-f", str(bad), "--canonical"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert f"{bad}:24:5 spec.parentConfig.host: parentConfig.host is not used" in result.stderr
+
+
+def test_lattice_render_writes_the_seed_cluster_as_written(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["render", "-f", str(SEED), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "capi-production_kubeadmcontrolplane_production-control-plane.yaml" in names
+    assert "capi-production_machinedeployment_production-gpu.yaml" in names

@@ -98,6 +98,20 @@ def test_proxmox_vm_sizes_per_role(
     assert {size(m) for m in machines.values()} == {worker}
 
 
+def test_proxmox_instance_types_by_resources_size_each_pool() -> None:
+    _, objects = _compiled(FIXTURES / "original" / "proxmox-instance-types.yaml")
+    machines = _templates(objects, "ProxmoxMachineTemplate")
+    sizes = {
+        role: (m["numSockets"], m["numCores"], m["memoryMiB"], m["disks"]["bootVolume"]["sizeGb"])
+        for role, m in machines.items()
+    }
+    assert sizes == {
+        "control-plane": (1, 4, 8192, 50),
+        "general": (1, 8, 32768, 100),
+        "small": (2, 2, 4096, 40),
+    }
+
+
 def test_rke2_on_docker_follows_the_caprke2_capd_samples() -> None:
     cluster, objects = _compiled(FIXTURES / "original" / "docker-rke2.yaml")
     [docker_cluster] = _kind(objects, "DockerCluster")
