@@ -85,6 +85,43 @@ class Rewrite:
         self.origins[path] = origin
         return True
 
+    def has(self, path: FieldPath) -> bool:
+        """Whether the author's document holds ``path`` (whatever its value)."""
+        parent = self.mapping(path[:-1])
+        return parent is not None and path[-1] in parent
+
+    def move(self, source: FieldPath, target: FieldPath) -> None:
+        """The author's ``source`` field becomes ``target``; both set differently is an error."""
+        if not self.has(source):
+            return
+        value = self.pop(source)
+        if self.has(target) and self.get(target) != value:
+            self.errors.append(
+                SpecError(
+                    f"{value!r} differs from {'.'.join(map(str, target))} "
+                    f"({self.get(target)!r}); set it in one place",
+                    source,
+                )
+            )
+            return
+        self.put(target, value, source)
+
+    def default(self, source: FieldPath, groups: list[FieldPath], field: FieldPath) -> None:
+        """The author's ``source`` value applies to every group that does not set ``field``."""
+        if not self.has(source):
+            return
+        value = self.pop(source)
+        for group in groups:
+            target = (*group, *field)
+            if not self.has(target):
+                self.put(target, value, source)
+
+    def reject_known(self, block: FieldPath, reasons: dict[str, str]) -> None:
+        """Reject each field of ``block`` named in ``reasons`` with its reason."""
+        for key, why in reasons.items():
+            if self.has((*block, key)):
+                self.reject((*block, key), f"{key} {why}" if why.startswith("is ") else why)
+
     def reject(self, path: FieldPath, message: str) -> None:
         """Drop the author's field at ``path`` with an error saying what to write instead."""
         self.pop(path)
