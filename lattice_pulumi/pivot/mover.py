@@ -51,7 +51,7 @@ from lattice_pulumi.pivot.objects import (
 )
 from lattice_pulumi.pivot.plan import MovePlan, PlannedObject, plan_move, select_clusters
 
-__all__ = ["MoveOptions", "MoveResult", "Mover"]
+__all__ = ["DEFAULT_OPTIONS", "MoveOptions", "MoveResult", "Mover"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,9 @@ class MoveOptions:
     concurrency: int = 16  # parallel writes inside one group
     unblock_timeout: float = 300.0  # seconds to wait for block-move annotations to go
     require_provisioned: bool = True
+
+
+DEFAULT_OPTIONS = MoveOptions()
 
 
 @dataclass
@@ -88,7 +91,7 @@ class Mover:
         self,
         source: ClusterAccess | None,
         target: ClusterAccess | None,
-        options: MoveOptions = MoveOptions(),
+        options: MoveOptions = DEFAULT_OPTIONS,
         observer: Observer = ignore,
     ) -> None:
         self.source = source
