@@ -24,6 +24,8 @@ from typing import Any
 from lattice_pulumi.pivot.objects import (
     CAPI_GROUP,
     CLUSTER_NAME_LABEL,
+    MOVE_HIERARCHY_LABEL,
+    MOVE_LABEL,
     Object,
     ObjectRef,
     OwnerLink,
@@ -108,6 +110,22 @@ class ObjectGraph:
             (n for n in self.nodes.values() if n.ref.group_kind == _CLUSTER and not n.virtual),
             key=lambda n: n.ref.sort_key,
         )
+
+    def get_force_moved(self, namespace: str | None = None) -> list[Node]:
+        """Objects labelled to move on their own (``.../move``, ``.../move-hierarchy``) and,
+        as clusterctl does, every ClusterClass: roots of a move of a whole namespace."""
+        found = []
+        for node in self.nodes.values():
+            if node.virtual or (namespace is not None and node.ref.namespace != namespace):
+                continue
+            labels = ((node.obj or {}).get("metadata") or {}).get("labels") or {}
+            if (
+                MOVE_LABEL in labels
+                or MOVE_HIERARCHY_LABEL in labels
+                or node.ref.group_kind == _CLUSTER_CLASS
+            ):
+                found.append(node)
+        return sorted(found, key=lambda n: n.ref.sort_key)
 
     def get_cluster_classes_of(self, clusters: Iterable[Node]) -> list[Node]:
         """The ClusterClasses the given Clusters use (their soft owners of that kind)."""

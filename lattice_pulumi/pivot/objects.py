@@ -19,6 +19,8 @@ __all__ = [
     "CAPI_GROUP",
     "CLUSTER_NAME_LABEL",
     "DELETE_FOR_MOVE_ANNOTATION",
+    "MOVE_HIERARCHY_LABEL",
+    "MOVE_LABEL",
     "PAUSED_ANNOTATION",
     "SOURCE_UID_ANNOTATION",
     "Object",
@@ -35,6 +37,9 @@ CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 PAUSED_ANNOTATION = "cluster.x-k8s.io/paused"
 DELETE_FOR_MOVE_ANNOTATION = "clusterctl.cluster.x-k8s.io/delete-for-move"
 BLOCK_MOVE_ANNOTATION = "clusterctl.cluster.x-k8s.io/block-move"
+# On an object: move it (and, for -hierarchy, what it owns) whichever Cluster is moved.
+MOVE_LABEL = "clusterctl.cluster.x-k8s.io/move"
+MOVE_HIERARCHY_LABEL = "clusterctl.cluster.x-k8s.io/move-hierarchy"
 # Written on every object the mover creates: the UID the object had where it came from.
 SOURCE_UID_ANNOTATION = "pivot.lattice.dev/source-uid"
 

@@ -1,7 +1,9 @@
 """The pure planner: from an object graph to ordered create groups and reverse delete groups.
 
 :func:`plan_move` picks the Clusters to move (all, one namespace, or one by name), takes
-them, the ClusterClasses they use and everything they own (hard or soft), refuses with one
+them, the ClusterClasses they use and everything they own (hard or soft); without a Cluster
+name also, as clusterctl does, every ClusterClass and every object labelled
+``clusterctl.cluster.x-k8s.io/move`` or ``/move-hierarchy``, with what it owns. It refuses with one
 :class:`~lattice_pulumi.errors.PivotError` listing every problem the graph reports, and
 groups the rest so every object comes after all its owners (clusterctl's move sequence).
 Objects of one group do not depend on each other and may be written in parallel. Deletion
@@ -77,7 +79,8 @@ def plan_move(
     selected = {node.uid for node in clusters}
     staying = [node.uid for node in graph.get_clusters() if node.uid not in selected]
     classes = graph.get_cluster_classes_of(clusters)
-    move = graph.get_move_uids([*clusters, *classes], stop=staying)
+    forced = [] if cluster is not None else graph.get_force_moved(namespace)
+    move = graph.get_move_uids([*clusters, *classes, *forced], stop=staying)
     problems = graph.find_problems(move)
     if problems:
         raise PivotError(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems), phase="plan")
@@ -85,7 +88,11 @@ def plan_move(
     groups = _owner_first_groups(graph, move)
     return MovePlan(
         clusters=tuple(node.ref for node in clusters),
-        cluster_classes=tuple(node.ref for node in classes),
+        cluster_classes=tuple(
+            graph.nodes[uid].ref
+            for uid in sorted(move, key=lambda u: graph.nodes[u].ref.sort_key)
+            if graph.nodes[uid].ref.group_kind == ("cluster.x-k8s.io", "ClusterClass")
+        ),
         create_groups=tuple(
             tuple(PlannedObject(uid, graph.nodes[uid].ref, uid not in keep) for uid in group)
             for group in groups
