@@ -207,6 +207,13 @@ def _machine(
         },
         status={"nodeRef": {"name": name}},
     )
-    config = objects.add(BOOTSTRAP, "KubeadmConfig", name, owners=(machine,), labels=label, spec={})
+    config = objects.add(
+        BOOTSTRAP,
+        "KubeadmConfig",
+        name,
+        owners=(machine,),
+        labels=label,
+        spec={"format": "cloud-config"},
+    )
     objects.add(INFRA, "DockerMachine", name, owners=(machine,), labels=label, spec={})
     objects.secret(name, owners=(config,), **label)

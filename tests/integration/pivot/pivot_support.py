@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from harness.crds import install_crds, shared_crd
@@ -51,13 +52,22 @@ def capi_crds() -> list[Object]:
     for group, kind in KINDS:
         crd = shared_crd(group, kind)
         provider = "cluster-api" if group == "cluster.x-k8s.io" else group.split(".")[0]
-        crd["metadata"]["labels"] = {"cluster.x-k8s.io/provider": provider}
+        crd["metadata"]["labels"] = {
+            "cluster.x-k8s.io/provider": provider,
+            "clusterctl.cluster.x-k8s.io": "",  # what clusterctl itself looks for
+        }
         crds.append(crd)
     return crds
 
 
 def install_capi(client: KubeClient) -> None:
-    install_crds(client, capi_crds())
+    """The Cluster API CRDs and clusterctl's provider inventory CRD."""
+    inventory = shared_crd("clusterctl.cluster.x-k8s.io", "Provider")
+    inventory["metadata"]["labels"] = {
+        "clusterctl.cluster.x-k8s.io": "",
+        "clusterctl.cluster.x-k8s.io/core": "inventory",
+    }
+    install_crds(client, [*capi_crds(), inventory])
 
 
 def _compiled_dev() -> list[Object]:
@@ -166,35 +176,39 @@ def _machine(objects: ObjectSet, name: str, owner: Object, label: dict[str, str]
     objects.secret(name, owners=(config,), **label)
 
 
+def _seed_one(client: KubeClient, obj: Object, real: dict[str, str]) -> tuple[str, str]:
+    placeholder = obj["metadata"].pop("uid")
+    for ref in obj["metadata"].get("ownerReferences", []):
+        ref["uid"] = real[ref["uid"]]
+    status = obj.pop("status", None)
+    made = client.create(obj)
+    if status:
+        client.request(
+            "PATCH",
+            client._object_path(obj) + "/status",
+            {"status": status},
+            content_type="application/merge-patch+json",
+        )
+    return placeholder, made["metadata"]["uid"]
+
+
 def seed(client: KubeClient, objects: Iterable[Object]) -> dict[str, str]:
     """Create ``objects`` owners first with real UIDs and their status; placeholder -> UID."""
     pending = [copy.deepcopy(o) for o in objects]
     real: dict[str, str] = {}
-    namespaces = {o["metadata"]["namespace"] for o in pending}
-    for name in sorted(namespaces):
+    for name in sorted({o["metadata"]["namespace"] for o in pending}):
         client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    while pending:
-        ready = [
-            o
-            for o in pending
-            if all(r["uid"] in real for r in o["metadata"].get("ownerReferences", []))
-        ]
-        assert ready, f"seed order stuck at {[ident(o) for o in pending]}"
-        for obj in ready:
-            placeholder = obj["metadata"].pop("uid")
-            for ref in obj["metadata"].get("ownerReferences", []):
-                ref["uid"] = real[ref["uid"]]
-            status = obj.pop("status", None)
-            made = client.create(obj)
-            real[placeholder] = made["metadata"]["uid"]
-            if status:
-                client.request(
-                    "PATCH",
-                    client._object_path(obj) + "/status",
-                    {"status": status},
-                    content_type="application/merge-patch+json",
-                )
-        pending = [o for o in pending if o not in ready]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        while pending:
+            ready = [
+                o
+                for o in pending
+                if all(r["uid"] in real for r in o["metadata"].get("ownerReferences", []))
+            ]
+            assert ready, f"seed order stuck at {[ident(o) for o in pending]}"
+            real.update(pool.map(lambda o: _seed_one(client, o, real), ready))
+            done = {id(o) for o in ready}
+            pending = [o for o in pending if id(o) not in done]
     return real
 
 
