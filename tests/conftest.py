@@ -9,8 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-# A git worktree sits away from shared/: LATTICE_CRD_SCHEMAS names the folder then.
-CRD_SCHEMAS = Path(os.environ.get("LATTICE_CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
+CRD_SCHEMAS = Path(os.environ.get("LATTICE_CRD_SCHEMAS") or ROOT.parent / "shared" / "crd-schemas")
 
 
 @pytest.fixture

@@ -24,9 +24,9 @@ from typing import Any
 from .kube import ApiError, KubeClient, Object, condition_true
 from .tools import PROJECT_ROOT
 
-# A git worktree sits away from shared/: LATTICE_CRD_SCHEMAS names the folder then.
+# LATTICE_CRD_SCHEMAS overrides the default (a git worktree is not next to ../shared).
 SCHEMAS_DIR = Path(
-    os.environ.get("LATTICE_CRD_SCHEMAS", PROJECT_ROOT.parent / "shared" / "crd-schemas")
+    os.environ.get("LATTICE_CRD_SCHEMAS") or PROJECT_ROOT.parent / "shared" / "crd-schemas"
 )
 
 # Kinds whose schema description does not name them (lowercase -> spelling).
