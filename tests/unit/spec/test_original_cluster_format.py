@@ -65,14 +65,14 @@ def test_the_seed_cluster_loads_as_the_seed_describes_it() -> None:
     [cluster] = _clusters(SEED)
     spec = cluster.spec
     assert spec.nodes.control_plane.replicas == 3
-    assert spec.nodes.control_plane.instance_type == "m6i.xlarge"
+    assert spec.nodes.control_plane.instance_type == "m5.xlarge"
     pools = spec.nodes.worker_pools
-    assert (pools["general"].replicas, pools["general"].instance_type) == (10, "m6i.2xlarge")
-    assert (pools["gpu"].min, pools["gpu"].max, pools["gpu"].instance_type) == (
-        2, 8, "g5.2xlarge")  # fmt: skip
+    assert (pools["general"].replicas, pools["general"].instance_type) == (10, "m5.large")
+    assert (pools["gpu"].replicas, pools["gpu"].min, pools["gpu"].max) == (2, 1, 8)
+    assert pools["gpu"].instance_type == "m5.large"  # workerInstanceType is every pool's default
     assert spec.services and spec.monitoring.enabled and spec.backups.enabled
-    assert spec.external_secrets.enabled
-    assert spec.parent_config is not None
+    assert spec.external_secrets.enabled and not spec.gpu.enabled
+    assert spec.parent_config is not None and spec.parent_config.service.type == "LoadBalancer"
 
 
 def test_lattice_validate_accepts_the_seed_verbatim_and_prints_it_canonical() -> None:

@@ -55,7 +55,7 @@ def test_the_seed_cluster_renders_its_instance_types() -> None:
     _, objects = _compiled(FIXTURES / "seed-production.yaml")
     machines = _templates(objects, "AWSMachineTemplate")
     assert {role: m["instanceType"] for role, m in machines.items()} == {
-        "control-plane": "m6i.xlarge", "general": "m6i.2xlarge", "gpu": "g5.2xlarge",
+        "control-plane": "m5.xlarge", "general": "m5.large", "gpu": "m5.large",
     }  # fmt: skip
 
 
