@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-# ../shared/crd-schemas of the checkout, or of a parent folder (git worktrees under wt/).
-CRD_SCHEMAS = next(
-    (p / "shared" / "crd-schemas" for p in ROOT.parents if (p / "shared" / "crd-schemas").is_dir()),
-    ROOT.parent / "shared" / "crd-schemas",
-)
+CRD_SCHEMAS = Path(os.environ.get("LATTICE_CRD_SCHEMAS") or ROOT.parent / "shared" / "crd-schemas")
 
 
 @pytest.fixture
