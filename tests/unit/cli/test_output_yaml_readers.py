@@ -1,6 +1,6 @@
 """Every YAML file Lattice writes means the same to YAML 1.1 (PyYAML, like kubectl) and 1.2
 (ruamel) readers: ``lattice render -o DIR`` of every example, ``lattice crds``, a
-bootstrap bundle and ``lattice get ... -o yaml``."""
+bootstrap bundle, ``lattice get ... -o yaml`` and ``lattice validate -o yaml``."""
 
 from __future__ import annotations
 
@@ -73,3 +73,10 @@ def test_fleet_yaml_output_keeps_cluster_names_like_no_as_strings() -> None:
     with output.out.capture() as captured:
         fleet_get._print_data(data, fleet_get.Format.yaml)
     assert _both_readers(captured.get()) == [data]
+
+
+def test_validate_canonical_output_reads_the_same_in_yaml_1_1_and_1_2() -> None:
+    result = runner.invoke(app, ["validate", "-f", str(EXAMPLES), "-o", "yaml"])
+    assert result.exit_code == 0, result.stderr
+    documents = _both_readers(result.stdout)
+    assert {"LatticeService", "LatticeCluster"} <= {d["kind"] for d in documents}
