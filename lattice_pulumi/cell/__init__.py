@@ -3,18 +3,26 @@
 Nothing here imports ``pulumi``; the in-cluster operator runs it.
 """
 
+from lattice_pulumi.cell.audit import AuditLog
+from lattice_pulumi.cell.authn import AuthenticationError, Caller, TokenReviewAuthenticator
 from lattice_pulumi.cell.bundles import AgentBundles
 from lattice_pulumi.cell.config import CellConfig
 from lattice_pulumi.cell.enrolment import EnrolmentServer, TokenStore
 from lattice_pulumi.cell.errors import CellError
 from lattice_pulumi.cell.fleet import FleetService, build_fleet_view
+from lattice_pulumi.cell.proxy_server import ProxyConfig, ProxyServer
 from lattice_pulumi.cell.registry import ClusterRecord, ClusterRegistry
+from lattice_pulumi.cell.requestinfo import RequestInfo, parse_request
 from lattice_pulumi.cell.server import CellServer
 from lattice_pulumi.cell.state import CellState
 from lattice_pulumi.cell.tokenstore import TokenFile
+from lattice_pulumi.cell.tunnel import ProxyTunnels
 
 __all__ = [
     "AgentBundles",
+    "AuditLog",
+    "AuthenticationError",
+    "Caller",
     "CellConfig",
     "CellError",
     "CellServer",
@@ -23,7 +31,13 @@ __all__ = [
     "ClusterRegistry",
     "EnrolmentServer",
     "FleetService",
+    "ProxyConfig",
+    "ProxyServer",
+    "ProxyTunnels",
+    "RequestInfo",
     "TokenFile",
+    "TokenReviewAuthenticator",
     "TokenStore",
     "build_fleet_view",
+    "parse_request",
 ]
