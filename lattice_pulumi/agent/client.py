@@ -307,6 +307,8 @@ class Agent:
             refused = pb.ProxyFrame(stream_id=frame.stream_id)
             refused.cancel.reason = str(exc)
             return self._send_proxy(refused)
+        if frame.last:  # no request body follows
+            stream.deliver(pb.ProxyFrame(stream_id=frame.stream_id, end=pb.ProxyEnd()))
         return self._serve_stream(frame.start, stream)
 
     async def _serve_stream(self, start: pb.ProxyStart, stream: TunnelStream) -> None:

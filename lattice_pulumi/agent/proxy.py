@@ -19,6 +19,7 @@ mid-level cell, and turns failures into a Kubernetes ``Status`` answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -26,7 +27,7 @@ from collections.abc import Awaitable, Callable
 import httpx2
 
 from lattice_pulumi.protocol import pb
-from lattice_pulumi.protocol.tunnel import StreamCancelled, TunnelStream
+from lattice_pulumi.protocol.tunnel import MAX_CHUNK, StreamCancelled, TunnelStream
 
 __all__ = [
     "HOP_BY_HOP",
@@ -91,16 +92,12 @@ def status_body(code: int, reason: str, message: str) -> bytes:
 
 
 async def _read_body(stream: TunnelStream, limit: int) -> bytes:
-    body = bytearray()
-    while True:
-        frame = await stream.receive()
-        kind = frame.WhichOneof("kind")
-        if kind == "end":
-            return bytes(body)
-        if kind == "data":
-            body += frame.data
-            if len(body) > limit:
-                raise _Refused(413, "RequestEntityTooLarge", f"request body over {limit} bytes")
+    try:
+        return await stream.read_body(limit)
+    except StreamCancelled:
+        if stream.cancelled:
+            raise
+        raise _Refused(413, "RequestEntityTooLarge", f"request body over {limit} bytes") from None
 
 
 class _Refused(Exception):
@@ -141,7 +138,12 @@ class KubeProxy:
             for name, value in response.headers.multi_items():
                 if name.lower() not in HOP_BY_HOP:
                     head.headers.add(name=name, value=value)
-            await stream.send_frame(pb.ProxyFrame(head=head))
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) <= MAX_CHUNK:  # small: one frame
+                body = b"".join([piece async for piece in response.aiter_raw()])
+                await stream.send_head(head, body, last=True)
+                return
+            await stream.send_head(head)
             async for piece in response.aiter_raw():
                 await stream.send_data(piece)
             await stream.send_end()
@@ -203,9 +205,5 @@ async def _answer(
 async def _answer_status(stream: TunnelStream, code: int, reason: str, message: str) -> None:
     head = pb.ProxyHead(status=code)
     head.headers.add(name="Content-Type", value="application/json")
-    try:
-        await stream.send_frame(pb.ProxyFrame(head=head))
-        await stream.send_data(status_body(code, reason, message))
-        await stream.send_end()
-    except StreamCancelled:
-        pass
+    with contextlib.suppress(StreamCancelled):
+        await stream.send_head(head, status_body(code, reason, message), last=True)

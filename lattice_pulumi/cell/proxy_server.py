@@ -273,32 +273,42 @@ class ProxyServer:
         except CellError as exc:
             return status_response(503, "ServiceUnavailable", str(exc))
 
+    async def _read_body(self, request: web.BaseRequest) -> bytes | None:
+        """The whole request body (``None`` past ``max_body``)."""
+        body = bytearray()
+        async for piece in request.content.iter_chunked(MAX_CHUNK):
+            body += piece
+            if len(body) > self.config.max_body:
+                return None
+        return bytes(body)
+
     async def _relay(self, request: web.BaseRequest, start: pb.ProxyStart) -> web.StreamResponse:
-        async with self._tunnels.open(start) as stream:
-            sent = 0
-            async for piece in request.content.iter_chunked(MAX_CHUNK):
-                sent += len(piece)
-                if sent > self.config.max_body:
-                    message = f"request body over {self.config.max_body} bytes"
-                    await stream.cancel(message)
-                    return status_response(413, "RequestEntityTooLarge", message)
-                await stream.send_data(piece)
-            await stream.send_end()
+        body = await self._read_body(request)
+        if body is None:
+            message = f"request body over {self.config.max_body} bytes"
+            return status_response(413, "RequestEntityTooLarge", message)
+        async with self._tunnels.open(start, body) as stream:
             try:
                 async with asyncio.timeout(self.config.head_timeout):
                     head = await _head(stream)
             except TimeoutError:
-                message = (
-                    f"cluster {start.cluster!r} did not answer in {self.config.head_timeout:g}s"
-                )
+                wait = self.config.head_timeout
+                message = f"cluster {start.cluster!r} did not answer in {wait:g}s"
                 await stream.cancel(message)
                 return status_response(504, "Timeout", message)
             except StreamCancelled as exc:
                 return status_response(502, "ServiceUnavailable", f"the tunnel broke: {exc}")
+            headers = [(h.name, h.value) for h in head.headers if h.name.lower() not in _HOP_BY_HOP]
+            if stream.peer_done:  # the whole answer is here: one write, with its length
+                answer = web.Response(
+                    status=head.status, body=await stream.read_body(stream.window)
+                )
+                for name, value in headers:
+                    answer.headers.add(name, value)
+                return answer
             response = web.StreamResponse(status=head.status)
-            for header in head.headers:
-                if header.name.lower() not in _HOP_BY_HOP:
-                    response.headers.add(header.name, header.value)
+            for name, value in headers:
+                response.headers.add(name, value)
             await response.prepare(request)
             await _copy_body(stream, response)
             return response

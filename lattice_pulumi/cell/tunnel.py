@@ -78,9 +78,13 @@ class ProxyTunnels:
         return session
 
     @contextlib.asynccontextmanager
-    async def open(self, start: pb.ProxyStart) -> AsyncIterator[TunnelStream]:
-        """A stream carrying ``start`` to ``start.cluster``; closed (cancelled if unfinished)
-        when the block ends. Raises :class:`CellError` when the cluster cannot be reached."""
+    async def open(
+        self, start: pb.ProxyStart, body: bytes | None = b""
+    ) -> AsyncIterator[TunnelStream]:
+        """A stream carrying ``start`` and the request ``body`` to ``start.cluster`` (with
+        ``body=None`` the caller sends the body itself); closed, and cancelled if
+        unfinished, when the block ends. Raises :class:`CellError` when the cluster cannot
+        be reached."""
         session = self._session_for(start.cluster)
 
         async def send(frame: pb.ProxyFrame) -> None:
@@ -98,7 +102,9 @@ class ProxyTunnels:
         opening.window = self.window
         finished = False
         try:
-            await stream.send_frame(pb.ProxyFrame(start=opening))
+            await stream.send_frame(pb.ProxyFrame(start=opening, last=body == b""))
+            if body:
+                await stream.send_data(body, last=True)
             yield stream
             finished = True
         finally:
@@ -108,11 +114,12 @@ class ProxyTunnels:
 
     async def forward(self, start: pb.ProxyStart, upstream: TunnelStream) -> None:
         """Carry a stream that arrived from this cell's parent on to the cluster below."""
-        async with self.open(start) as downstream:
-            pumps = [
-                asyncio.create_task(_pump(upstream, downstream)),
-                asyncio.create_task(_pump(downstream, upstream)),
-            ]
+        # A request whose body is all here already (most are) goes on as one frame.
+        body = await upstream.read_body(upstream.window) if upstream.peer_done else None
+        async with self.open(start, body=body) as downstream:
+            pumps = [asyncio.create_task(_pump(downstream, upstream))]
+            if body is None:
+                pumps.append(asyncio.create_task(_pump(upstream, downstream)))
             try:
                 done, _ = await asyncio.wait(pumps, return_when=asyncio.FIRST_EXCEPTION)
                 for task in done:
@@ -139,7 +146,8 @@ async def _pump(source: TunnelStream, sink: TunnelStream) -> None:
         elif kind == "end":
             await sink.send_end()
             return
-        elif kind in ("head", "start"):
-            copy = pb.ProxyFrame()
-            copy.CopyFrom(frame)
-            await sink.send_frame(copy)
+        elif kind == "head" and source.peer_done:  # a whole small answer: one frame on
+            await sink.send_head(frame.head, await source.read_body(source.window), last=True)
+            return
+        elif kind == "head":
+            await sink.send_head(frame.head)

@@ -71,6 +71,7 @@ class TunnelStream:
         self._credit = window  # bytes this end may still send
         self._credit_changed = asyncio.Event()
         self._cancelled = asyncio.Event()
+        self.peer_done = False  # the peer's last frame has arrived (everything is queued)
         self._unread = 0  # bytes received and not yet taken by the consumer
         self._taken = 0  # bytes taken since the last grant
 
@@ -92,15 +93,31 @@ class TunnelStream:
             self._credit += frame.credit
             self._credit_changed.set()
             return
-        if kind == "data":
-            self._unread += len(frame.data)
-            if self._unread > self.window:
-                self._mark_cancelled("the peer sent more than its credit")
-                return
         if kind == "cancel":
             self._mark_cancelled(frame.cancel.reason or "cancelled by the peer")
             return
-        self._inbox.put_nowait(frame)
+        if self.peer_done:
+            self._mark_cancelled(f"a {kind} frame after the peer's last one")
+            return
+        body = frame.head.body if kind == "head" else frame.data if kind == "data" else b""
+        self._unread += len(body)
+        if self._unread > self.window:
+            self._mark_cancelled("the peer sent more than its credit")
+            return
+        # Receivers see a uniform sequence: head, data..., end (a head's body and `last`
+        # are unfolded here).
+        if kind == "head" and body:
+            head = pb.ProxyFrame(stream_id=self.stream_id)
+            head.head.status = frame.head.status
+            head.head.headers.extend(frame.head.headers)
+            self._inbox.put_nowait(head)
+            self._inbox.put_nowait(pb.ProxyFrame(stream_id=self.stream_id, data=body))
+        else:
+            self._inbox.put_nowait(frame)
+        if kind == "end" or frame.last:
+            self.peer_done = True
+            if kind != "end":
+                self._inbox.put_nowait(pb.ProxyFrame(stream_id=self.stream_id, end=pb.ProxyEnd()))
 
     def _mark_cancelled(self, reason: str) -> None:
         if self.cancel_reason is None:
@@ -130,6 +147,19 @@ class TunnelStream:
                 await self._send(pb.ProxyFrame(stream_id=self.stream_id, credit=grant))
         return frame
 
+    async def read_body(self, limit: int) -> bytes:
+        """Every body byte up to the peer's end; :class:`StreamCancelled` past ``limit``."""
+        body = bytearray()
+        while True:
+            frame = await self.receive()
+            kind = frame.WhichOneof("kind")
+            if kind == "end":
+                return bytes(body)
+            if kind == "data":
+                body += frame.data
+                if len(body) > limit:
+                    raise StreamCancelled(f"body over {limit} bytes")
+
     # ---- to the peer ---------------------------------------------------------------------
 
     async def send_frame(self, frame: pb.ProxyFrame) -> None:
@@ -138,9 +168,11 @@ class TunnelStream:
         frame.stream_id = self.stream_id
         await self._send(frame)
 
-    async def send_data(self, data: bytes) -> None:
-        """Send body bytes, waiting for credit as needed."""
+    async def send_data(self, data: bytes, *, last: bool = False) -> None:
+        """Send body bytes, waiting for credit as needed; ``last`` also ends the body."""
         view = memoryview(data)
+        if not view and last:
+            await self.send_end()
         while view:
             self._check()
             if self._credit <= 0:
@@ -149,8 +181,22 @@ class TunnelStream:
                 continue
             size = min(len(view), MAX_CHUNK, self._credit)
             self._credit -= size
-            await self._send(pb.ProxyFrame(stream_id=self.stream_id, data=bytes(view[:size])))
+            final = last and size == len(view)
+            piece = bytes(view[:size])
+            await self._send(pb.ProxyFrame(stream_id=self.stream_id, data=piece, last=final))
             view = view[size:]
+
+    async def send_head(self, head: pb.ProxyHead, body: bytes = b"", *, last: bool = False) -> None:
+        """Send the response head, with the body's first chunk when it fits the credit."""
+        self._check()
+        inline = body if len(body) <= min(MAX_CHUNK, self._credit) else b""
+        frame = pb.ProxyFrame(stream_id=self.stream_id, last=last and inline == body)
+        frame.head.CopyFrom(head)
+        frame.head.body = inline
+        self._credit -= len(inline)
+        await self._send(frame)
+        if inline != body:
+            await self.send_data(body, last=last)
 
     async def send_end(self) -> None:
         await self.send_frame(pb.ProxyFrame(end=pb.ProxyEnd()))

@@ -301,7 +301,7 @@ class FleetView(_message.Message):
     def __init__(self, cell: _Optional[_Union[SubtreeCluster, _Mapping]] = ..., clusters: _Optional[_Iterable[_Union[SubtreeCluster, _Mapping]]] = ..., generated_unix_ms: _Optional[int] = ..., cell_version: _Optional[str] = ...) -> None: ...
 
 class ProxyFrame(_message.Message):
-    __slots__ = ("stream_id", "start", "head", "data", "end", "cancel", "credit")
+    __slots__ = ("stream_id", "start", "head", "data", "end", "cancel", "credit", "last")
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     HEAD_FIELD_NUMBER: _ClassVar[int]
@@ -309,6 +309,7 @@ class ProxyFrame(_message.Message):
     END_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     CREDIT_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
     stream_id: str
     start: ProxyStart
     head: ProxyHead
@@ -316,7 +317,8 @@ class ProxyFrame(_message.Message):
     end: ProxyEnd
     cancel: ProxyCancel
     credit: int
-    def __init__(self, stream_id: _Optional[str] = ..., start: _Optional[_Union[ProxyStart, _Mapping]] = ..., head: _Optional[_Union[ProxyHead, _Mapping]] = ..., data: _Optional[bytes] = ..., end: _Optional[_Union[ProxyEnd, _Mapping]] = ..., cancel: _Optional[_Union[ProxyCancel, _Mapping]] = ..., credit: _Optional[int] = ...) -> None: ...
+    last: bool
+    def __init__(self, stream_id: _Optional[str] = ..., start: _Optional[_Union[ProxyStart, _Mapping]] = ..., head: _Optional[_Union[ProxyHead, _Mapping]] = ..., data: _Optional[bytes] = ..., end: _Optional[_Union[ProxyEnd, _Mapping]] = ..., cancel: _Optional[_Union[ProxyCancel, _Mapping]] = ..., credit: _Optional[int] = ..., last: _Optional[bool] = ...) -> None: ...
 
 class ProxyHeader(_message.Message):
     __slots__ = ("name", "value")
@@ -347,12 +349,14 @@ class ProxyStart(_message.Message):
     def __init__(self, cluster: _Optional[str] = ..., method: _Optional[str] = ..., path: _Optional[str] = ..., headers: _Optional[_Iterable[_Union[ProxyHeader, _Mapping]]] = ..., user: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., window: _Optional[int] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
 
 class ProxyHead(_message.Message):
-    __slots__ = ("status", "headers")
+    __slots__ = ("status", "headers", "body")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
     status: int
     headers: _containers.RepeatedCompositeFieldContainer[ProxyHeader]
-    def __init__(self, status: _Optional[int] = ..., headers: _Optional[_Iterable[_Union[ProxyHeader, _Mapping]]] = ...) -> None: ...
+    body: bytes
+    def __init__(self, status: _Optional[int] = ..., headers: _Optional[_Iterable[_Union[ProxyHeader, _Mapping]]] = ..., body: _Optional[bytes] = ...) -> None: ...
 
 class ProxyEnd(_message.Message):
     __slots__ = ()
