@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import FAST, WAIT, CellFactory, RunningAgents, healthy_status, issue_credentials
+from fleet_support import env_without_lattice
 from harness.control_plane import ControlPlane
 from harness.kube import ApiError, KubeClient
 from harness.tools import require_tools
@@ -172,19 +173,28 @@ class Fleet:
         return [json.loads(line) for line in self.audit_file.read_text().splitlines()]
 
 
-async def kubectl(kubeconfig: Path, *args: str, timeout: float = 60.0) -> tuple[int, str, str]:
-    """Run the real kubectl without blocking the loop (cells and agents run in it)."""
-    binary = require_tools("kubectl")["kubectl"].path()
+def tool_env(home: Path, **extra: str) -> dict[str, str]:
+    """kubectl's environment: HOME in the test directory (no ~/.kube of the machine), and
+    what the ``lattice token`` exec plugin needs to import this tree."""
+    return env_without_lattice(HOME=str(home), **extra)
+
+
+async def run(*argv: str, env: dict[str, str], timeout: float = 60.0) -> tuple[int, str, str]:
+    """Run a program without blocking the loop (cells and agents run in it)."""
     process = await asyncio.create_subprocess_exec(
-        str(binary),
-        f"--kubeconfig={kubeconfig}",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={"PATH": os.environ.get("PATH", ""), "HOME": str(kubeconfig.parent)},
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     return process.returncode or 0, out.decode(), err.decode()
+
+
+async def kubectl(
+    kubeconfig: Path, *args: str, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """The real kubectl with ``kubeconfig``."""
+    binary = require_tools("kubectl")["kubectl"].path()
+    environment = env if env is not None else tool_env(kubeconfig.parent)
+    return await run(str(binary), f"--kubeconfig={kubeconfig}", *args, env=environment)
 
 
 def agent_proxy_client(plane: ControlPlane, directory: Path) -> Any:

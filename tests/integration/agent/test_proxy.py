@@ -14,6 +14,8 @@ import asyncio
 import json
 import os
 import ssl
+import stat
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -30,8 +32,10 @@ from proxy_support import (
     delete_quietly,
     install_child,
     kubectl,
+    run,
     running_fleet,
     service_account_token,
+    tool_env,
 )
 
 from lattice_pulumi import pki
@@ -215,7 +219,7 @@ async def test_kubectl_watch_streams_events_and_disconnect_cancels_upstream(
         "name",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={"PATH": os.environ.get("PATH", ""), "HOME": str(fleet.directory)},
+        env=tool_env(fleet.directory),
     )
     assert watcher.stdout is not None
     seen: list[str] = []
@@ -293,3 +297,36 @@ async def test_a_watch_streams_over_two_hops_and_closing_it_closes_every_hop(
     await eventually(lambda: not fleet.prod.tunnels.open_streams())
     for index in range(3):
         delete_quietly(east, "v1", "ConfigMap", f"streamed-{index}", "default")
+
+
+async def test_login_writes_a_kubeconfig_that_kubectl_uses_through_the_token_plugin(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    token_file = tmp_path / "alice.token"
+    token_file.write_text(fleet.tokens["alice"])
+    env = tool_env(tmp_path)
+    lattice = [sys.executable, "-m", "lattice_pulumi.cli"]
+    code, out, err = await run(
+        *lattice, "login", fleet.proxy.url, "--ca", str(fleet.ca_file),
+        "--token-file", str(token_file), "--home", str(home), env=env,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "as system:serviceaccount:people:alice; 2 cluster(s): prod, us-east" in err
+    kubeconfig = home / "kubeconfig"
+    assert out.strip() == f"export KUBECONFIG={kubeconfig}"
+    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
+    assert fleet.tokens["alice"] not in kubeconfig.read_text()
+    fleet.planes["us-east"].client.apply(configmap("via-login"))
+    code, out, err = await kubectl(kubeconfig, "get", "configmaps", "-o", "name", env=env)
+    assert code == 0, err  # current context: prod (the first)
+    assert "configmap/via-login" not in out.split()
+    code, _, err = await run(*lattice, "use", "us-east", "--home", str(home), env=env)
+    assert code == 0, err
+    code, out, err = await kubectl(kubeconfig, "get", "configmaps", "-o", "name", env=env)
+    assert code == 0, err
+    assert "configmap/via-login" in out.split()
+    code, _, err = await run(*lattice, "logout", "--home", str(home), env=env)
+    assert code == 0, err
+    assert not kubeconfig.exists()
+    assert not list((home / "tokens").iterdir())

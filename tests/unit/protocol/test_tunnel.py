@@ -100,3 +100,21 @@ def test_windows_are_clamped() -> None:
     assert clamp_window(0) == 256 * 1024
     assert clamp_window(1) == MAX_CHUNK
     assert clamp_window(1 << 30) == 8 * 1024 * 1024
+
+
+async def test_a_small_answer_is_one_frame_that_reads_as_head_data_end() -> None:
+    a, b, wire = pair()
+    head = pb.ProxyHead(status=200, headers=[pb.ProxyHeader(name="Content-Type", value="x")])
+    await a.send_head(head, b"{}", last=True)
+    assert len(wire) == 1 and wire[0].last and wire[0].head.body == b"{}"
+    assert b.peer_done
+    first = await b.receive()
+    assert first.head.status == 200 and first.head.body == b""
+    assert await b.read_body(WINDOW) == b"{}"
+
+
+async def test_a_frame_after_the_last_one_cancels_the_stream() -> None:
+    a, b, _ = pair()
+    await a.send_data(b"x", last=True)
+    b.deliver(pb.ProxyFrame(stream_id="s", data=b"late"))
+    assert b.cancel_reason == "a data frame after the peer's last one"
