@@ -4,12 +4,18 @@ Nothing here imports ``pulumi``; the in-cluster operator runs it.
 """
 
 from lattice_pulumi.cell.audit import AuditLog
-from lattice_pulumi.cell.authn import AuthenticationError, Caller, TokenReviewAuthenticator
+from lattice_pulumi.cell.authn import (
+    AuthenticationError,
+    Authenticator,
+    Caller,
+    TokenReviewAuthenticator,
+)
 from lattice_pulumi.cell.bundles import AgentBundles
 from lattice_pulumi.cell.config import CellConfig
 from lattice_pulumi.cell.enrolment import EnrolmentServer, TokenStore
 from lattice_pulumi.cell.errors import CellError
 from lattice_pulumi.cell.fleet import FleetService, build_fleet_view
+from lattice_pulumi.cell.oidc import ChainAuthenticator, OIDCAuthenticator, OIDCConfig
 from lattice_pulumi.cell.proxy_server import ProxyConfig, ProxyServer
 from lattice_pulumi.cell.registry import ClusterRecord, ClusterRegistry
 from lattice_pulumi.cell.requestinfo import RequestInfo, parse_request
@@ -22,15 +28,19 @@ __all__ = [
     "AgentBundles",
     "AuditLog",
     "AuthenticationError",
+    "Authenticator",
     "Caller",
     "CellConfig",
     "CellError",
     "CellServer",
     "CellState",
+    "ChainAuthenticator",
     "ClusterRecord",
     "ClusterRegistry",
     "EnrolmentServer",
     "FleetService",
+    "OIDCAuthenticator",
+    "OIDCConfig",
     "ProxyConfig",
     "ProxyServer",
     "ProxyTunnels",

@@ -17,6 +17,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from lightkube import AsyncClient
 from lightkube.models.authentication_v1 import TokenReviewSpec
@@ -25,7 +26,13 @@ from lightkube.resources.authentication_v1 import TokenReview
 from lattice_pulumi import kube
 from lattice_pulumi.errors import LatticeError
 
-__all__ = ["AuthenticationError", "Caller", "TokenReviewAuthenticator", "bearer_token"]
+__all__ = [
+    "AuthenticationError",
+    "Authenticator",
+    "Caller",
+    "TokenReviewAuthenticator",
+    "bearer_token",
+]
 
 _CACHE_LIMIT = 10_000
 
@@ -40,6 +47,12 @@ class Caller:
 
     user: str
     groups: tuple[str, ...] = ()
+
+
+class Authenticator(Protocol):
+    """Turns a bearer token into a caller or raises :class:`AuthenticationError`."""
+
+    async def authenticate(self, token: str) -> Caller: ...
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -27,13 +27,13 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
 from lattice_pulumi import pki
 from lattice_pulumi.cell.audit import AuditLog
-from lattice_pulumi.cell.authn import AuthenticationError, Caller, bearer_token
+from lattice_pulumi.cell.authn import AuthenticationError, Authenticator, Caller, bearer_token
 from lattice_pulumi.cell.errors import CellError
 from lattice_pulumi.cell.registry import ClusterRegistry
 from lattice_pulumi.cell.requestinfo import RequestInfo, cedar_verb, parse_request
@@ -44,7 +44,7 @@ from lattice_pulumi.policy import schema as cedar_schema
 from lattice_pulumi.protocol import pb
 from lattice_pulumi.protocol.tunnel import MAX_CHUNK, StreamCancelled, TunnelStream
 
-__all__ = ["Authenticator", "ProxyConfig", "ProxyServer", "status_response"]
+__all__ = ["ProxyConfig", "ProxyServer", "status_response"]
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,6 @@ _HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
-
-
-class Authenticator(Protocol):
-    """Turns a bearer token into a caller (``TokenReviewAuthenticator`` implements it)."""
-
-    async def authenticate(self, token: str) -> Caller: ...
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 A cell serves the proxy when given ``--proxy-port``: bearer tokens are reviewed by the API
 server of ``--review-kubeconfig`` (default: ``--kubeconfig``, or the pod's service account)
-for ``--token-audience``, Cedar policies come from ``--policies`` (files or directories;
+for ``--token-audience`` (and ``--oidc-issuer`` tokens are verified against that issuer's
+keys, audience ``--oidc-client-id``), Cedar policies come from ``--policies`` (files or directories;
 none means everything is denied) and decisions are appended to ``--audit-log``. Policy
 problems are reported on stderr before anything listens, with file and statement.
 :func:`agent_backends` gives an agent its two proxy backends: this cluster's API server (a
@@ -26,6 +27,9 @@ from lattice_pulumi.agent.proxy import Backend
 from lattice_pulumi.cell import (
     AuditLog,
     CellServer,
+    ChainAuthenticator,
+    OIDCAuthenticator,
+    OIDCConfig,
     ProxyConfig,
     ProxyServer,
     TokenReviewAuthenticator,
@@ -38,6 +42,9 @@ __all__ = [
     "DEFAULT_AUDIENCE",
     "AuditLogOption",
     "LabelsOption",
+    "OIDCCAOption",
+    "OIDCClientOption",
+    "OIDCIssuerOption",
     "PoliciesOption",
     "ProxyOptions",
     "ProxyPortOption",
@@ -84,6 +91,18 @@ AuditLogOption = Annotated[
     Path | None,
     typer.Option("--audit-log", envvar="LATTICE_CELL_AUDIT_LOG", help="JSON-lines audit file."),
 ]
+OIDCIssuerOption = Annotated[
+    str | None,
+    typer.Option("--oidc-issuer", envvar="LATTICE_OIDC_ISSUER", help="Trusted OIDC issuer URL."),
+]
+OIDCClientOption = Annotated[
+    str | None,
+    typer.Option("--oidc-client-id", envvar="LATTICE_OIDC_CLIENT_ID", help="Token audience."),
+]
+OIDCCAOption = Annotated[
+    Path | None,
+    typer.Option("--oidc-ca", envvar="LATTICE_OIDC_CA", help="CA of the issuer's HTTPS."),
+]
 LabelsOption = Annotated[
     list[str] | None,
     typer.Option("--label", envvar="LATTICE_CLUSTER_LABELS", help="Cluster label KEY=VALUE."),
@@ -111,6 +130,22 @@ class ProxyOptions:
     review_kubeconfig: Path | None
     audit_log: Path | None
     host: str = "127.0.0.1"
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_ca: Path | None = None
+
+    def oidc(self) -> tuple[OIDCAuthenticator, ...]:
+        """The OIDC issuer trusted besides TokenReview, if one is configured."""
+        if self.oidc_issuer is None:
+            return ()
+        if not self.oidc_client_id:
+            raise LatticeError("--oidc-issuer needs --oidc-client-id (the token audience)")
+        try:
+            ca_pem = self.oidc_ca.read_bytes() if self.oidc_ca is not None else None
+        except OSError as exc:
+            raise LatticeError(f"cannot read {self.oidc_ca}: {exc.strerror}") from None
+        config = OIDCConfig(self.oidc_issuer, self.oidc_client_id, ca_pem=ca_pem)
+        return (OIDCAuthenticator(config),)
 
 
 def _authorizer(paths: list[Path]) -> CedarAuthorizer:
@@ -133,6 +168,7 @@ async def serving_proxy(
         yield None
         return
     authorizer = _authorizer(options.policies)
+    oidc = options.oidc()
     if options.review_kubeconfig is None and not kube.in_cluster():
         raise LatticeError("the API proxy needs --review-kubeconfig (or to run in a pod)")
     client = kube.connect(options.review_kubeconfig, field_manager="lattice-cell")
@@ -140,7 +176,9 @@ async def serving_proxy(
     proxy = ProxyServer(
         cell.tunnels,
         cell.registry,
-        TokenReviewAuthenticator(client, options.audiences or [DEFAULT_AUDIENCE]),
+        ChainAuthenticator(
+            oidc, TokenReviewAuthenticator(client, options.audiences or [DEFAULT_AUDIENCE])
+        ),
         authorizer,
         certificate,
         audit=audit,

@@ -276,6 +276,9 @@ def serve(
     review_kubeconfig: fleet_proxy.ReviewKubeconfigOption = None,
     audit_log: fleet_proxy.AuditLogOption = None,
     label: fleet_proxy.LabelsOption = None,
+    oidc_issuer: fleet_proxy.OIDCIssuerOption = None,
+    oidc_client_id: fleet_proxy.OIDCClientOption = None,
+    oidc_ca: fleet_proxy.OIDCCAOption = None,
 ) -> None:
     """Serve agents (mTLS gRPC), enrolment, bootstrap bundles and the fleet view until stopped.
 
@@ -295,6 +298,9 @@ def serve(
         review_kubeconfig=review_kubeconfig or kubeconfig,
         audit_log=audit_log,
         host=host,
+        oidc_issuer=oidc_issuer,
+        oidc_client_id=oidc_client_id,
+        oidc_ca=oidc_ca,
     )
     if (parent is None) != (parent_credentials is None):
         output.fail(LatticeError("--parent and --parent-credentials-dir go together"), code=2)

@@ -31,6 +31,8 @@ from lattice_pulumi.agent import Agent, AgentConfig, KubeProxy
 from lattice_pulumi.cell import (
     AuditLog,
     CellServer,
+    ChainAuthenticator,
+    OIDCAuthenticator,
     ProxyServer,
     TokenReviewAuthenticator,
 )
@@ -50,6 +52,13 @@ permit(
   action in [Lattice::Action::"get", Lattice::Action::"list", Lattice::Action::"watch"],
   resource
 ) when { resource.environment == "production" };
+
+// the identity provider's group ops reads us-east.
+permit(
+  principal in Lattice::Group::"oidc:ops",
+  action in [Lattice::Action::"get", Lattice::Action::"list"],
+  resource in Lattice::Cluster::"us-east"
+);
 
 // bob may do anything in clusters of region us-east.
 permit(principal == Lattice::ServiceAccount::"people/bob", action, resource)
@@ -120,8 +129,9 @@ def install_child(plane: ControlPlane, name: str, ca_pem: str) -> None:
                 {
                     "apiGroup": "rbac.authorization.k8s.io",
                     "kind": "Group",
-                    "name": f"system:serviceaccounts:{PEOPLE}",
+                    "name": group,
                 }
+                for group in (f"system:serviceaccounts:{PEOPLE}", "oidc:ops")
             ],
         },
     )
@@ -213,8 +223,10 @@ async def running_fleet(
     ca: pki.CertificateAuthority,
     server_certificate: pki.IssuedCertificate,
     directory: Path,
+    oidc: tuple[OIDCAuthenticator, ...] = (),
 ) -> AsyncIterator[Fleet]:
-    """root (proxy) -> prod (a cell of its own) -> us-east, all connected and reported."""
+    """root (proxy) -> prod (a cell of its own) -> us-east, all connected and reported;
+    ``oidc`` issuers are trusted besides TokenReview."""
     directory.mkdir(parents=True, exist_ok=True)
     ca_file = directory / "ca.crt"
     ca_file.write_bytes(ca.certificate_pem())
@@ -248,7 +260,7 @@ async def running_fleet(
     proxy = ProxyServer(
         root.tunnels,
         root.registry,
-        TokenReviewAuthenticator(review_client, [AUDIENCE]),
+        ChainAuthenticator(oidc, TokenReviewAuthenticator(review_client, [AUDIENCE])),
         CedarAuthorizer([PolicySource("people", "lattice-system", POLICIES)]),
         server_certificate,
         audit=AuditLog(audit_file),

@@ -15,8 +15,9 @@ import json
 import os
 import ssl
 import stat
+import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,6 @@ from proxy_support import (
     PEOPLE,
     Fleet,
     delete_quietly,
-    install_child,
     kubectl,
     run,
     running_fleet,
@@ -45,23 +45,10 @@ pytestmark = pytest.mark.integration
 WATCH_SECONDS = float(os.environ.get("LATTICE_PROXY_WATCH_SECONDS", "10"))
 
 
-@pytest.fixture(scope="module")
-def children(
-    control_plane_factory: Callable[..., ControlPlane], ca: pki.CertificateAuthority
-) -> dict[str, ControlPlane]:
-    planes = {
-        name: control_plane_factory(f"proxy-{name}", with_controller_manager=False)
-        for name in ("prod", "us-east")
-    }
-    for name, plane in planes.items():
-        install_child(plane, name, ca.certificate_pem().decode())
-    return planes
-
-
 @pytest.fixture
 async def fleet(
     control_plane: ControlPlane,
-    children: dict[str, ControlPlane],
+    proxy_children: dict[str, ControlPlane],
     cell_factory: CellFactory,
     agents: RunningAgents,
     ca: pki.CertificateAuthority,
@@ -69,7 +56,7 @@ async def fleet(
     tmp_path: Path,
 ) -> AsyncIterator[Fleet]:
     async with running_fleet(
-        control_plane, children, cell_factory, agents, ca, server_certificate, tmp_path / "f"
+        control_plane, proxy_children, cell_factory, agents, ca, server_certificate, tmp_path / "f"
     ) as running:
         yield running
 
@@ -330,3 +317,52 @@ async def test_login_writes_a_kubeconfig_that_kubectl_uses_through_the_token_plu
     assert code == 0, err
     assert not kubeconfig.exists()
     assert not list((home / "tokens").iterdir())
+
+
+def test_cell_serve_runs_the_proxy_with_policies_and_an_audit_log(
+    control_plane: ControlPlane, tmp_path: Path
+) -> None:
+    from fleet_support import CellProcess
+
+    policies = tmp_path / "policies.cedar"
+    policies.write_text(
+        'permit(principal == Lattice::ServiceAccount::"people/bob", action, resource);'
+    )
+    audit = tmp_path / "audit.log"
+    args = ["--proxy-port", "0", "--review-kubeconfig", str(control_plane.kubeconfig_path)]
+    args += ["--policies", str(policies), "--audit-log", str(audit), "--token-audience", AUDIENCE]
+    cell = CellProcess(tmp_path / "state", tmp_path / "cell.log", 0, *args)
+    try:
+        url = json.loads((tmp_path / "state" / "serving.json").read_text())["proxy"]
+        context = ssl.create_default_context(cafile=str(tmp_path / "state" / "ca.crt"))
+        bob = service_account_token(control_plane.client, PEOPLE, "bob", [AUDIENCE])
+        with httpx2.Client(base_url=url, verify=context, trust_env=False) as client:
+            anonymous = client.get("/clusters/nowhere/api/v1/pods")
+            known = client.get(
+                "/clusters/nowhere/api/v1/pods", headers={"Authorization": f"Bearer {bob}"}
+            )
+        assert anonymous.status_code == 401
+        assert known.status_code == 503  # permitted, but no such cluster is connected
+        assert known.json()["message"] == "cluster 'nowhere' is not in this cell's fleet"
+    finally:
+        assert cell.stop() == 0
+    decisions = [json.loads(line)["decision"] for line in audit.read_text().splitlines()]
+    assert decisions == ["unauthenticated", "allow"]
+
+
+def test_cell_serve_refuses_bad_policies_and_serves_nothing(tmp_path: Path) -> None:
+    from fleet_support import APP_SCRIPT, env_without_lattice
+
+    policies = tmp_path / "bad.cedar"
+    policies.write_text('permit(principal, action == Lattice::Action::"fly", resource);')
+    state = tmp_path / "state"
+    result = subprocess.run(
+        [sys.executable, str(APP_SCRIPT), "cell", "serve", "--name", "root", "--state-dir",
+         str(state), "--port", "0", "--enrol-port", "0", "--proxy-port", "0",
+         "--review-kubeconfig", str(tmp_path / "unused"), "--policies", str(policies)],
+        capture_output=True, text=True, env=env_without_lattice(), timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "problem(s) in the proxy's policies; nothing served" in result.stderr
+    assert str(policies) in result.stderr
+    assert not (state / "serving.json").exists()
