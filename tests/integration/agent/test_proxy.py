@@ -369,3 +369,27 @@ def test_cell_serve_refuses_bad_policies_and_serves_nothing(tmp_path: Path) -> N
     assert "problem(s) in the proxy's policies; nothing served" in result.stderr
     assert str(policies) in result.stderr
     assert not (state / "serving.json").exists()
+
+
+async def test_an_agent_of_protocol_1_1_still_connects_but_gets_no_proxied_requests(
+    cell_factory: CellFactory, agents: RunningAgents, ca: pki.CertificateAuthority
+) -> None:
+    from conftest import issue_credentials
+
+    from lattice_pulumi.cell import CellError
+    from lattice_pulumi.protocol import ProtocolVersion, pb
+
+    cell = await cell_factory()
+    old = ProtocolVersion(1, 1)
+    agents.start(agents.make("old", cell.endpoint, issue_credentials(ca, "old"), protocol=old))
+    await cell.registry.wait_until(
+        lambda r: (rec := r.get("old")) is not None and rec.connected, 10
+    )
+    start = pb.ProxyStart(cluster="old", method="GET", path="/version", user="bob")
+    with pytest.raises(CellError) as caught:
+        async with cell.tunnels.open(start):
+            pass
+    assert str(caught.value) == (
+        "the agent of cluster 'old' speaks protocol 1.1, which has no API proxy "
+        "(needs 1.2); upgrade that agent"
+    )
