@@ -107,6 +107,11 @@ class Agent:
     def credentials(self) -> AgentCredentials:
         return self._credentials
 
+    @property
+    def proxy_streams(self) -> list[TunnelStream]:
+        """The tunnelled requests this agent is answering now."""
+        return self._streams.get_streams()
+
     def emit(
         self,
         reason: str,

@@ -79,6 +79,11 @@ class TunnelStream:
     def cancelled(self) -> bool:
         return self.cancel_reason is not None
 
+    @property
+    def credit(self) -> int:
+        """Body bytes this end may still send before the peer grants more."""
+        return self._credit
+
     async def wait_cancelled(self) -> str:
         """Wait until the stream is cancelled; the reason."""
         await self._cancelled.wait()
@@ -232,6 +237,9 @@ class StreamTable:
 
     def ids(self) -> list[str]:
         return sorted(self._streams)
+
+    def get_streams(self) -> list[TunnelStream]:
+        return [self._streams[k] for k in sorted(self._streams)]
 
     def get(self, stream_id: str) -> TunnelStream | None:
         return self._streams.get(stream_id)

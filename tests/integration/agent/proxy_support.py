@@ -154,6 +154,7 @@ class Fleet:
     planes: dict[str, ControlPlane]
     tokens: dict[str, str]
     directory: Path
+    agents: dict[str, Agent]
 
     def kubeconfig(self, user: str, cluster: str) -> Path:
         """A kubeconfig for ``user`` (alice, bob, carol) pointed at ``cluster`` through
@@ -279,6 +280,7 @@ async def running_fleet(
             children | {"root": root_plane},
             tokens,
             directory,
+            {"prod": prod_agent, "us-east": east_agent},
         )
     finally:
         await proxy.stop()

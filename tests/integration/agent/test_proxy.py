@@ -393,3 +393,46 @@ async def test_an_agent_of_protocol_1_1_still_connects_but_gets_no_proxied_reque
         "the agent of cluster 'old' speaks protocol 1.1, which has no API proxy "
         "(needs 1.2); upgrade that agent"
     )
+
+
+async def test_a_watch_nobody_reads_stops_at_its_credit_and_the_tunnel_flows_on(
+    fleet: Fleet,
+) -> None:
+    """A client that opens a watch and stops reading: once the kernel buffers between it
+    and the proxy are full, the us-east agent's stream runs out of credit and waits, while
+    other requests through the same tunnels are answered at once."""
+    import socket
+
+    east = fleet.planes["us-east"].client
+    token = fleet.tokens["bob"]
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", fleet.proxy.port))
+    raw.setblocking(False)
+    context = ssl.create_default_context(cafile=str(fleet.ca_file))
+    _, writer = await asyncio.open_connection(sock=raw, ssl=context, server_hostname="127.0.0.1")
+    path = "/clusters/us-east/api/v1/namespaces/default/configmaps?watch=true"
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    big = "x" * 900_000
+    names = [f"bulky-{i}" for i in range(12)]
+    try:
+        await eventually(lambda: len(fleet.agents["us-east"].proxy_streams) == 1)
+        for name in names:  # about 11 MB of events nobody reads
+            east.apply({**configmap(name), "data": {"k": big}})
+        await eventually(lambda: fleet.agents["us-east"].proxy_streams[0].credit == 0, 30)
+        async with http(fleet, token) as client:
+            begun = asyncio.get_running_loop().time()
+            for _ in range(5):
+                answer = await client.get("/clusters/us-east/api/v1/namespaces/default/pods")
+                assert answer.status_code == 200
+            took = asyncio.get_running_loop().time() - begun
+        assert took < 5, f"5 requests took {took:.1f}s beside a stalled watch"
+        assert fleet.agents["us-east"].proxy_streams[0].credit == 0  # still held back
+    finally:
+        writer.close()
+        for name in names:
+            delete_quietly(east, "v1", "ConfigMap", name, "default")
+    await eventually(lambda: not fleet.agents["us-east"].proxy_streams, 30)
