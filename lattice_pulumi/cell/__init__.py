@@ -1,4 +1,5 @@
-"""The parent side of the agent channel: gRPC server, registry of children, enrolment.
+"""The parent side of the agent channel: gRPC server, registry of children, enrolment,
+and the HTTPS API proxy to every cluster below (authentication, Cedar, audit, tunnels).
 
 Nothing here imports ``pulumi``; the in-cluster operator runs it.
 """
