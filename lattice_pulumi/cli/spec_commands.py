@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from lattice_pulumi.cli import output
-from lattice_pulumi.errors import SpecError, format_path
-from lattice_pulumi.spec import crds, loader
+from lattice_pulumi.cli import output, provisioning
+from lattice_pulumi.errors import SpecError, SpecErrors, format_path
+from lattice_pulumi.spec import crds
 
 __all__ = ["register"]
 
@@ -29,9 +29,15 @@ Files = Annotated[
 def validate(
     filename: Files,
     out_format: Annotated[Format, typer.Option("-o", "--output")] = Format.text,
+    provisioners: provisioning.ProvisionersOption = None,
+    strict: provisioning.StrictOption = False,
 ) -> None:
     """Check every document; exit 1 when any has an error."""
-    result = loader.load_paths(filename)
+    try:
+        entries = provisioning.load_provisioners(provisioners)
+    except SpecErrors as exc:
+        output.fail(exc)
+    result = provisioning.load_specs(filename, entries, strict=strict)
     if out_format is Format.json:
         output.print_json(
             {

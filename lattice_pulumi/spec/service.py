@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from lattice_pulumi.errors import FieldPath, SpecError
 from lattice_pulumi.spec import placeholders
@@ -113,9 +113,40 @@ class LatticeService(Resource):
     kind: Literal["LatticeService"]
     spec: LatticeServiceSpec
     status: LatticeServiceStatus | None = None
+    # metadata keys of a Score file beyond name/namespace/annotations/labels, kept as written
+    _score_metadata: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def score_metadata(self) -> dict[str, Any]:
+        """Extra ``metadata`` keys of the Score file this service was loaded from."""
+        return self._score_metadata
+
+    def with_score_metadata(self, extras: dict[str, Any]) -> LatticeService:
+        """A copy of this service that keeps ``extras`` as its Score metadata."""
+        copy = self.model_copy()
+        copy._score_metadata = dict(extras)
+        return copy
 
     def check(self) -> list[SpecError]:
         return [e.with_prefix("spec") for e in _check_spec(self.spec)]
+
+    def unprovisioned(self, provisioned: frozenset[str]) -> list[SpecError]:
+        """Warnings for resource types neither Lattice nor a provisioner of ``provisioned``
+        serves (the loader adds them; ``--strict`` makes them errors)."""
+        found = []
+        for name, decl in self.spec.workload.resources.items():
+            if decl.type in KNOWN_RESOURCE_TYPES or decl.type in provisioned:
+                continue
+            known = ", ".join([*KNOWN_RESOURCE_TYPES, *sorted(provisioned)])
+            found.append(
+                SpecError(
+                    f"resource type '{decl.type}' has no provisioner; it is kept but nothing "
+                    f"is generated for it (known: {known}; add one with --provisioners)",
+                    ("spec", "workload", "resources", name, "type"),
+                    warning=True,
+                )
+            )
+        return found
 
 
 def _check_spec(spec: LatticeServiceSpec) -> list[SpecError]:
@@ -133,16 +164,6 @@ def _check_spec(spec: LatticeServiceSpec) -> list[SpecError]:
                 SpecError(
                     f"'{secret}' is not a declared resource of type secret",
                     ("imagePullSecrets", index),
-                )
-            )
-    for name, decl in resources.items():
-        if decl.type not in KNOWN_RESOURCE_TYPES:
-            found.append(
-                SpecError(
-                    f"resource type '{decl.type}' is not provisioned by Lattice; it is kept "
-                    f"but nothing is generated for it (known: {', '.join(KNOWN_RESOURCE_TYPES)})",
-                    ("workload", "resources", name, "type"),
-                    warning=True,
                 )
             )
     gpus = [name for name, decl in resources.items() if decl.type == "gpu"]
