@@ -218,7 +218,8 @@ def _owned(obj: dict[str, Any], instance: Instance) -> dict[str, Any]:
         template = dict(spec["template"])
         pod_meta = dict(template.get("metadata") or {})
         pod_meta["labels"] = {**own, **(pod_meta.get("labels") or {})}
-        out["spec"] = {**spec, "template": {**template, "metadata": pod_meta}}
+        rest = {k: v for k, v in template.items() if k != "metadata"}
+        out["spec"] = {**spec, "template": {"metadata": pod_meta, **rest}}
     return out
 
 
