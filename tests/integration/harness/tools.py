@@ -21,6 +21,8 @@ TOOLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "etcd": ("ETCD_VERSION", ("etcd",)),
     "kube-apiserver": ("KUBERNETES_VERSION", ("kube-apiserver",)),
     "kube-controller-manager": ("KUBERNETES_VERSION", ("kube-controller-manager",)),
+    "kubectl": ("KUBERNETES_VERSION", ("kubectl",)),
+    "clusterctl": ("CLUSTER_API_VERSION", ("clusterctl",)),
     "pulumi": ("PULUMI_VERSION", ("bin/pulumi", "bin/pulumi-resource-pulumi-python")),
     "pulumi-resource-kubernetes": ("PULUMI_KUBERNETES_VERSION", ("pulumi-resource-kubernetes",)),
 }
