@@ -21,6 +21,7 @@ from lattice_pulumi.spec import placeholders
 from lattice_pulumi.spec.external import parse_endpoint
 from lattice_pulumi.spec.service import LatticeService
 from lattice_pulumi.spec.service_resources import (
+    KNOWN_RESOURCE_TYPES,
     ExternalServiceResource,
     SecretResource,
     ServiceResource,
@@ -185,6 +186,12 @@ class Resolver:
         instance = self.provisioned().get(name)
         if instance is not None:
             return self._provisioned_output(name, instance, ref, shown, path)
+        if decl.type not in KNOWN_RESOURCE_TYPES:
+            raise self._error(
+                f"resource '{name}' of type {decl.type} has no provisioner in this compile, so "
+                f"'{shown}' has no value (give the context provisioners, e.g. the built-in set)",
+                path,
+            )
         raise self._error(
             f"resource '{name}' of type {decl.type} has no outputs usable in text ('{shown}')", path
         )
