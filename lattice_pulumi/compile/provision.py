@@ -41,6 +41,7 @@ __all__ = [
     "consumer_view",
     "instances_of",
     "mesh_service",
+    "mesh_specs",
     "outputs_of",
 ]
 
@@ -354,3 +355,23 @@ def consumer_view(
     for synthetic in workloads.values():
         known[service_key(synthetic.namespace, synthetic.name)] = synthetic
     return viewed, replace(context, services=known)
+
+
+def mesh_specs(specs: list[object], context: CompileContext) -> list[object]:
+    """``specs`` as the mesh sees them: consumers calling their provisioned workloads, and
+    those workloads (once each) admitting their consumers; other objects unchanged. What
+    ``lattice mesh`` and the service graph read."""
+    out: list[object] = []
+    seen: set[str] = set()
+    for spec in specs:
+        if not isinstance(spec, LatticeService):
+            out.append(spec)
+            continue
+        instances = instances_of(spec, context)
+        out.append(consumer_view(spec, instances, context)[0])
+        for instance in instances:
+            workload = mesh_service(instance)
+            if workload is not None and instance.key not in seen:
+                seen.add(instance.key)
+                out.append(workload)
+    return out

@@ -3,6 +3,7 @@ and id; a bad file fails with its path and nothing is rendered; output is determ
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -65,3 +66,13 @@ def test_a_bad_provisioner_file_fails_with_its_path_and_renders_nothing(tmp_path
     assert out == ""
     assert f"{bad}:2:13 [0].outputs.host: '${{hostname}}' is not a template reference" in err
     assert "Traceback" not in err
+
+
+def test_mesh_shows_the_provisioned_redis_reachable_by_cart_only() -> None:
+    result = runner.invoke(app, ["mesh", "-f", str(EXAMPLES / "boutique"), "-o", "json"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["services"] == ["default/cart", "default/cart-redis-cart"]
+    assert [(e["caller"], e["callee"], e["allowed"]) for e in report["edges"]] == [
+        ("default/cart", "default/cart-redis-cart", True)
+    ]
