@@ -159,9 +159,10 @@ def _load_document(document: Document, result: LoadResult, provisioned: frozense
     except ValidationError as exc:
         result.errors += _from_pydantic(document, exc.errors())
         return
+    if isinstance(resource, LatticeService) and score_extras:
+        resource = resource.with_score_metadata(score_extras)
     found = [_relocate(document, problem) for problem in resource.check()]
     if isinstance(resource, LatticeService):
-        resource = resource.with_score_metadata(score_extras) if score_extras else resource
         found += [_relocate(document, p) for p in resource.unprovisioned(provisioned)]
     if isinstance(resource, LatticeService) and not any(not e.warning for e in found):
         base = Path(document.file).parent if document.file != "<input>" else Path.cwd()

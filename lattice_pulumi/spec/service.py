@@ -128,7 +128,8 @@ class LatticeService(Resource):
         return copy
 
     def check(self) -> list[SpecError]:
-        return [e.with_prefix("spec") for e in _check_spec(self.spec)]
+        extras = frozenset(self._score_metadata)
+        return [e.with_prefix("spec") for e in _check_spec(self.spec, extras)]
 
     def unprovisioned(self, provisioned: frozenset[str]) -> list[SpecError]:
         """Warnings for resource types neither Lattice nor a provisioner of ``provisioned``
@@ -149,11 +150,12 @@ class LatticeService(Resource):
         return found
 
 
-def _check_spec(spec: LatticeServiceSpec) -> list[SpecError]:
+def _check_spec(spec: LatticeServiceSpec, extras: frozenset[str]) -> list[SpecError]:
     found: list[SpecError] = []
     resources = spec.workload.resources
     for path, _, container in spec.iter_containers():
-        found += [e.with_prefix(*path) for e in _check_container(container, resources)]
+        problems = _check_container(container, resources, extras)
+        found += [e.with_prefix(*path) for e in problems]
     names = set(spec.workload.containers)
     for name in spec.sidecars:
         if name in names:
@@ -179,18 +181,20 @@ def _check_spec(spec: LatticeServiceSpec) -> list[SpecError]:
     return found
 
 
-def _check_container(container: Container, resources: dict[str, Any]) -> list[SpecError]:
+def _check_container(
+    container: Container, resources: dict[str, Any], extras: frozenset[str]
+) -> list[SpecError]:
     found: list[SpecError] = []
     for key, value in container.variables.items():
-        found += _check_text(value, resources, ("variables", key))
+        found += _check_text(value, resources, ("variables", key), extras)
     for target, file in container.files.items():
         if file.content is not None and not file.no_expand:
             content = (
                 placeholders.reverse_escapes(file.content) if file.reverse_expand else file.content
             )
-            found += _check_text(content, resources, ("files", target, "content"))
+            found += _check_text(content, resources, ("files", target, "content"), extras)
         if file.source is not None:
-            found += _check_text(file.source, resources, ("files", target, "source"))
+            found += _check_text(file.source, resources, ("files", target, "source"), extras)
     for target, mount in container.volumes.items():
         if mount.source is None:
             continue
@@ -217,21 +221,27 @@ def _volume_source_name(source: str) -> str | None:
     return None
 
 
-def _check_text(text: str, resources: dict[str, Any], path: FieldPath) -> list[SpecError]:
+def _check_text(
+    text: str, resources: dict[str, Any], path: FieldPath, extras: frozenset[str] = frozenset()
+) -> list[SpecError]:
     try:
         refs = list(placeholders.iter_references(text))
     except placeholders.PlaceholderError as exc:
         return [SpecError(str(exc), path)]
     found = []
     for ref in refs:
-        problem = _reference_problem(ref, resources)
+        problem = _reference_problem(ref, resources, extras)
         if problem:
             found.append(SpecError(f"{problem} in '${{{'.'.join(ref)}}}'", path))
     return found
 
 
-def _reference_problem(ref: tuple[str, ...], resources: dict[str, Any]) -> str | None:
+def _reference_problem(
+    ref: tuple[str, ...], resources: dict[str, Any], extras: frozenset[str] = frozenset()
+) -> str | None:
     head = ref[0]
+    if head == "metadata" and len(ref) >= 2 and ref[1] in extras:
+        return None  # a Score metadata key of its own (the compiler checks the value)
     if head == "metadata":
         if len(ref) < 2 or ref[1] not in _METADATA_REFS:
             return f"unknown metadata field (known: {', '.join(_METADATA_REFS)})"

@@ -149,6 +149,11 @@ class Resolver:
             if ref[2] in values:
                 return values[ref[2]]
             raise self._error(f"metadata has no {ref[1][:-1]} '{ref[2]}' in '{shown}'", path)
+        value: object = self.service.score_metadata
+        for part in ref[1:]:
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str | int | float | bool):
+            return str(value).lower() if isinstance(value, bool) else str(value)
         raise self._error(f"cannot resolve '{shown}'", path)
 
     def _cluster(self, ref: placeholders.Reference, shown: str, path: FieldPath) -> str:

@@ -103,3 +103,18 @@ def test_file_source_is_read_relative_to_the_score_file(
     (service,) = loader.load(spec)
     assert isinstance(service, LatticeService)
     assert service.spec.workload.containers["main"].files["/etc/app.conf"].content == "port=8080\n"
+
+
+def test_score_metadata_keys_resolve_in_placeholders() -> None:
+    variables = "    variables:\n      TEAM: ${metadata.team}\n"
+    variables += "      TIER: t${metadata.extra.tier}\n"
+    text = SCORE + variables
+    service, _ = _only(text)
+    objects = compile_service(service, CompileContext())
+    config = next(o for o in objects if o["kind"] == "ConfigMap")
+    assert config["data"] == {"TEAM": "blue", "TIER": "t1"}
+    unknown = loader.load_text(SCORE + "    variables:\n      X: ${metadata.nope}\n", "s.yaml")
+    assert [e.message for e in unknown.errors] == [
+        "unknown metadata field (known: name, namespace, annotations, labels) in "
+        "'${metadata.nope}'"
+    ]
