@@ -47,6 +47,7 @@ __all__ = [
 
 GENERATOR_API_VERSION = API_VERSIONS["Password"]
 PROVISIONER_LABEL = "lattice.dev/provisioner"
+_MAX_NAME = 52  # a StatefulSet's name leaves room for the controller-revision-hash label
 
 
 @dataclass(frozen=True)
@@ -118,12 +119,27 @@ def _instance(
             f"{', '.join(repr(u) for u in unknown)} (params: {', '.join(sorted(entry.params))})",
             path=("spec", "workload", "resources", resource, "params", unknown[0]),
         )
+    path = ("spec", "workload", "resources", resource)
     own = service_key(service.namespace, service.name)
     consumers = {own}
     if decl.id is not None:
-        consumers |= _sharers(service.namespace, decl, context)
+        sharers = _sharers(service.namespace, decl, context)
+        differing = sorted(k for k, params in sharers.items() if params != decl.params)
+        if differing:
+            raise CompileError(
+                f"resource id '{decl.id}' is shared with {', '.join(differing)}, which give "
+                "other params: a shared resource needs the same params everywhere",
+                path=(*path, "params"),
+            )
+        consumers |= set(sharers)
     ordered = tuple(sorted(consumers))
     name = decl.id.replace(".", "-") if decl.id else f"{service.name}-{resource}"
+    if len(name) > _MAX_NAME:
+        raise CompileError(
+            f"provisioned name '{name}' is {len(name)} characters, at most {_MAX_NAME} fit "
+            "(StatefulSet pods and labels): shorten the resource name or give it an id",
+            path=path,
+        )
     workload = ordered[0].partition("/")[2]
     instance = Instance(
         resource, entry, name, service.namespace, {**entry.params, **decl.params}, ordered, workload
@@ -131,16 +147,19 @@ def _instance(
     return replace(instance, values=_template_values(instance, context))
 
 
-def _sharers(namespace: str, decl: CustomResource, context: CompileContext) -> set[str]:
-    """Services of the namespace declaring the same type, class and id (Score sharing)."""
-    found = set()
+def _sharers(
+    namespace: str, decl: CustomResource, context: CompileContext
+) -> dict[str, dict[str, Any]]:
+    """Services of the namespace declaring the same type, class and id (Score sharing), with
+    the params each gives."""
+    found = {}
     for key, other in context.services.items():
         if other.namespace != namespace:
             continue
         for theirs in other.spec.workload.resources.values():
             same = (theirs.type, theirs.class_, theirs.id) == (decl.type, decl.class_, decl.id)
-            if same:
-                found.add(key)
+            if same and isinstance(theirs, CustomResource):
+                found[key] = dict(theirs.params)
     return found
 
 

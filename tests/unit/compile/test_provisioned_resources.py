@@ -11,7 +11,7 @@ import pytest
 from lattice_pulumi.cli.render import dump_yaml
 from lattice_pulumi.compile.context import CompileContext
 from lattice_pulumi.compile.service import compile_service
-from lattice_pulumi.errors import SpecErrors
+from lattice_pulumi.errors import CompileError, SpecErrors
 from lattice_pulumi.spec import loader
 from lattice_pulumi.spec.provisioners import builtin_provisioners, load_provisioner_text
 from lattice_pulumi.spec.service import LatticeService
@@ -85,7 +85,12 @@ def test_builtin_provisioner_outputs_objects_and_secrets(kind: str) -> None:
             assert ref == {"name": "app-res", "key": output}, item
         else:
             assert ref is None, item
-    assert_valid(objects)
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED), ids=lambda k: f"built-in {k} valid")
+def test_builtin_provisioner_objects_are_valid(kind: str) -> None:
+    variables = {f"V_{o.upper()}": f"${{resources.res.{o}}}" for o in sorted(EXPECTED[kind][0])}
+    assert_valid(_compile(_service("app", {"res": {"type": kind}}, variables)))
 
 
 def test_password_generator_fields_follow_the_eso_schema() -> None:
@@ -202,3 +207,26 @@ def test_bad_provisioner_file_says_file_path_and_what_is_expected(
     with pytest.raises(SpecErrors) as info:
         load_provisioner_text(text, "p.yaml")
     assert [str(e) for e in info.value.errors] == expected
+
+
+def test_consumers_sharing_an_id_must_agree_on_params() -> None:
+    a = _service("a", {"db": {"type": "postgres", "id": "orders"}}, {})
+    b = _service("b", {"db": {"type": "postgres", "id": "orders",
+                              "params": {"storage": "9Gi"}}}, {})
+    with pytest.raises(CompileError) as info:
+        _compile(a, b)
+    assert str(info.value) == (
+        "service shop/a spec.workload.resources.db.params: resource id 'orders' is shared with "
+        "shop/b, which give other params: a shared resource needs the same params everywhere"
+    )
+
+
+def test_a_provisioned_name_too_long_for_a_statefulset_is_an_error() -> None:
+    long = "a" * 45
+    with pytest.raises(CompileError) as info:
+        _compile(_service("inventory", {long: {"type": "redis"}}, {}))
+    assert str(info.value) == (
+        f"service shop/inventory spec.workload.resources.{long}: provisioned name "
+        f"'inventory-{long}' is 55 characters, at most 52 fit (StatefulSet pods and labels): "
+        "shorten the resource name or give it an id"
+    )
