@@ -361,10 +361,8 @@ def consumer_view(
     workloads = {i.resource: s for i in instances if (s := mesh_service(i)) is not None}
     if not workloads:
         return service, context
-    resources = dict(service.spec.workload.resources)
     data = service.model_dump(mode="json", by_alias=True, exclude_none=True)
     for resource, synthetic in workloads.items():
-        resources.pop(resource)
         data["spec"]["workload"]["resources"][resource] = {
             "type": "service",
             "id": synthetic.name,
