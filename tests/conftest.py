@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-CRD_SCHEMAS = ROOT.parent / "shared" / "crd-schemas"
+CRD_SCHEMAS = Path(os.environ.get("LATTICE_CRD_SCHEMAS") or ROOT.parent / "shared" / "crd-schemas")
 
 
 @pytest.fixture
