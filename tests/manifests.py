@@ -20,6 +20,8 @@ KUBERNETES_VERSION = "1.34.0"
 NO_SCHEMA = {
     ("controlplane.cluster.x-k8s.io", "RKE2ControlPlane"),
     ("bootstrap.cluster.x-k8s.io", "RKE2ConfigTemplate"),
+    # ESO Password generator: fields checked in tests/unit/compile/test_provisioned_resources.py
+    ("generators.external-secrets.io", "Password"),
 }
 
 

@@ -26,7 +26,7 @@ from lattice_pulumi.compile.context import ClusterInfo, CompileContext
 from lattice_pulumi.errors import LatticeError, SpecError
 from lattice_pulumi.policy import CedarAuthorizer
 from lattice_pulumi.policy.sources import sources_in
-from lattice_pulumi.spec import loader
+from lattice_pulumi.spec import loader, provisioners
 from lattice_pulumi.spec.service import LatticeService as ServiceSpec
 
 __all__ = ["Deployment", "Target", "build_program", "component_names", "load_deployment"]
@@ -68,15 +68,24 @@ class Target:
         return args
 
 
-def load_deployment(paths: Sequence[Path], cluster: ClusterInfo | None = None) -> Deployment:
-    """Every service and policy under ``paths``; raises SpecErrors listing every problem."""
-    result = loader.load_paths(paths)
+def load_deployment(
+    paths: Sequence[Path],
+    cluster: ClusterInfo | None = None,
+    provisioner_paths: Sequence[Path] = (),
+) -> Deployment:
+    """Every service and policy under ``paths``; raises SpecErrors listing every problem.
+
+    Score resources are provisioned by ``provisioner_paths`` files, then the built-in set."""
+    entries = provisioners.load_provisioners(list(provisioner_paths))
+    result = loader.load_paths(paths, provisioned=provisioners.provisioned_types(entries))
     result.raise_for_errors()
     authorizer = CedarAuthorizer()
     report = authorizer.reload(
         sources_in(result.resources)
     )
-    context = CompileContext.of(list(result.resources), cluster=cluster, authorizer=authorizer)
+    context = CompileContext.of(
+        list(result.resources), cluster=cluster, authorizer=authorizer, provisioners=entries
+    )
     services = tuple(r for r in result.resources if isinstance(r, ServiceSpec))
     if not services:
         raise LatticeError(f"no LatticeService found in {', '.join(map(str, paths))}")

@@ -17,12 +17,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lattice_pulumi.cli import output
+from lattice_pulumi.cli import output, provisioning
+from lattice_pulumi.compile import provision
+from lattice_pulumi.compile.context import CompileContext
 from lattice_pulumi.compile.mesh import render
 from lattice_pulumi.compile.mesh.graph import ServiceGraph
 from lattice_pulumi.compile.mesh.report import MeshReport
-from lattice_pulumi.errors import SpecErrors
-from lattice_pulumi.spec import loader
+from lattice_pulumi.errors import LatticeError, SpecErrors
 
 __all__ = ["register"]
 
@@ -46,9 +47,14 @@ def register(app: typer.Typer) -> None:
     app.command("mesh")(mesh)
 
 
-def mesh(filename: Files, out_format: Format = MeshFormat.table) -> None:
-    """Print the allowed/denied matrix of the service mesh declared in the specs."""
-    report = load_report(filename)
+def mesh(
+    filename: Files,
+    out_format: Format = MeshFormat.table,
+    provisioners: provisioning.ProvisionersOption = None,
+) -> None:
+    """Print the allowed/denied matrix of the service mesh declared in the specs (provisioned
+    Score resources included, each reachable by its consumers only)."""
+    report = load_report(filename, provisioners)
     if out_format is MeshFormat.json:
         output.print_json(report.to_json())
     elif out_format is MeshFormat.dot:
@@ -61,12 +67,21 @@ def mesh(filename: Files, out_format: Format = MeshFormat.table) -> None:
     print_findings(report)
 
 
-def load_report(paths: list[Path]) -> MeshReport:
+def load_report(paths: list[Path], provisioner_paths: list[Path] | None = None) -> MeshReport:
     """Load every path (all problems at once) and report the mesh; exits 1 on spec errors."""
-    result = loader.load_paths(paths)
+    try:
+        entries = provisioning.load_provisioners(provisioner_paths)
+    except SpecErrors as exc:
+        output.fail(exc)
+    result = provisioning.load_specs(paths, entries, strict=False)
     if result.errors:
         output.fail(SpecErrors.of(result.errors))
-    return ServiceGraph.of(result.resources).report()
+    context = CompileContext.of(list(result.resources), provisioners=entries)
+    try:
+        specs = provision.mesh_specs(list(result.resources), context)
+    except LatticeError as exc:
+        output.fail(exc)
+    return ServiceGraph.of(specs).report()
 
 
 def format_table(report: MeshReport) -> Table:

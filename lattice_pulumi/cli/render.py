@@ -5,7 +5,8 @@ CedarPolicy documents among the inputs (and ``--policies``) feed the authorizer.
 LatticeCluster is compiled into its Cluster API objects with the CloudProvider its
 ``providerRef`` names (which must be among the inputs); ``--parent-endpoint`` and
 ``--parent-ca`` add the bootstrap step a child runs against its parent. ``--plan`` prints
-each cluster's add-on plan as a table instead of manifests.
+each cluster's add-on plan as a table instead of manifests. ``--provisioners`` adds Score
+resource provisioner files before the built-in set; ``--strict`` makes warnings errors.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lattice_pulumi.cli import output
+from lattice_pulumi.cli import output, provisioning
 from lattice_pulumi.compile.cluster import (
     Addon,
     ClusterCompileContext,
@@ -28,17 +29,22 @@ from lattice_pulumi.compile.service import compile_service
 from lattice_pulumi.errors import CompileError, LatticeError, SpecError, SpecErrors
 from lattice_pulumi.policy import CedarAuthorizer
 from lattice_pulumi.policy.sources import sources_in
-from lattice_pulumi.spec import loader, yamlout
+from lattice_pulumi.spec import yamlout
 from lattice_pulumi.spec.cluster import LatticeCluster
 from lattice_pulumi.spec.meta import Resource
 from lattice_pulumi.spec.providers import CloudProvider
+from lattice_pulumi.spec.provisioners import Provisioner, builtin_provisioners
 from lattice_pulumi.spec.service import LatticeService
 
 __all__ = ["register"]
 
 
-def _load(paths: list[Path]) -> list[Resource]:
-    result = loader.load_paths(paths)
+def _load(
+    paths: list[Path], entries: list[Provisioner] | None = None, *, strict: bool = False
+) -> list[Resource]:
+    result = provisioning.load_specs(
+        paths, entries if entries is not None else builtin_provisioners(), strict=strict
+    )
     for warning in result.warnings:
         output.print_spec_errors_line(warning)
     result.raise_for_errors()
@@ -97,17 +103,24 @@ def render(
     plan: Annotated[
         bool, typer.Option("--plan", help="Print each LatticeCluster's add-on plan.")
     ] = False,
+    provisioners: provisioning.ProvisionersOption = None,
+    strict: provisioning.StrictOption = False,
 ) -> None:
     """Compile every LatticeService and LatticeCluster found into Kubernetes manifests."""
     try:
-        resources = _load([*filename, *(policies or [])])
+        entries = provisioning.load_provisioners(provisioners)
+        resources = _load([*filename, *(policies or [])], entries, strict=strict)
         if plan:
             _print_plans(resources)
             return
         info = _cluster_info(cluster)
         images = dict(_split_image(i) for i in image or [])
         context = CompileContext.of(
-            list(resources), cluster=info, authorizer=_authorizer(resources), images=images
+            list(resources),
+            cluster=info,
+            authorizer=_authorizer(resources),
+            images=images,
+            provisioners=entries,
         )
         objects: list[dict[str, Any]] = []
         summary = []

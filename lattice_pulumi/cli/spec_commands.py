@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from lattice_pulumi.cli import output
-from lattice_pulumi.errors import SpecError, format_path
+from lattice_pulumi.cli import output, provisioning
+from lattice_pulumi.errors import SpecError, SpecErrors, format_path
 from lattice_pulumi.spec import crds, loader, yamlout
 from lattice_pulumi.spec.base import dump_canonical
 
@@ -38,13 +38,19 @@ def validate(
             help="Print every valid document in the canonical spelling (YAML on stdout).",
         ),
     ] = False,
+    provisioners: provisioning.ProvisionersOption = None,
+    strict: provisioning.StrictOption = False,
 ) -> None:
     """Check every document; exit 1 when any has an error.
 
     ``-o yaml`` (or ``--canonical``) also prints the documents normalized: other accepted
     spellings (the original Lattice's LatticeCluster fields) rewritten into the canonical ones.
     """
-    result = loader.load_paths(filename)
+    try:
+        entries = provisioning.load_provisioners(provisioners)
+    except SpecErrors as exc:
+        output.fail(exc)
+    result = provisioning.load_specs(filename, entries, strict=strict)
     if canonical or out_format is Format.yaml:
         _print_canonical(result)
     elif out_format is Format.json:

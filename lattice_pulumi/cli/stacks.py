@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from lattice_pulumi.cli import output
+from lattice_pulumi.cli import output, provisioning
 from lattice_pulumi.errors import LatticeError
 
 if TYPE_CHECKING:
@@ -73,10 +73,11 @@ def _program(
     context: str | None,
     render_to: Path | None,
     skip_await: bool = False,
+    provisioners: list[Path] | None = None,
 ) -> Callable[[], None]:
     from lattice_pulumi import automation
 
-    deployment = automation.load_deployment(files)
+    deployment = automation.load_deployment(files, provisioner_paths=provisioners or [])
     for warning in deployment.warnings:
         output.print_spec_errors_line(warning)
     for problem in deployment.policy_problems:
@@ -120,12 +121,13 @@ def up(
     render_to: RenderTo = None,
     state_dir: StateDir = None,
     skip_await: SkipAwait = False,
+    provisioners: provisioning.ProvisionersOption = None,
 ) -> None:
     """Deploy every LatticeService found to the cluster (or render it to a folder)."""
     from lattice_pulumi import automation
 
     try:
-        program = _program(filename, kubeconfig, context, render_to, skip_await)
+        program = _program(filename, kubeconfig, context, render_to, skip_await, provisioners)
         config = _settings(stack, state_dir)
     except LatticeError as exc:
         output.fail(exc)
@@ -140,12 +142,13 @@ def preview(
     render_to: RenderTo = None,
     state_dir: StateDir = None,
     skip_await: SkipAwait = False,
+    provisioners: provisioning.ProvisionersOption = None,
 ) -> None:
     """Show what ``lattice up`` would change, without changing anything."""
     from lattice_pulumi import automation
 
     try:
-        program = _program(filename, kubeconfig, context, render_to, skip_await)
+        program = _program(filename, kubeconfig, context, render_to, skip_await, provisioners)
         config = _settings(stack, state_dir)
     except LatticeError as exc:
         output.fail(exc)

@@ -39,6 +39,8 @@ API_VERSIONS: dict[str, str] = {
     # add-ons
     "Certificate": "cert-manager.io/v1",
     "ExternalSecret": "external-secrets.io/v1",
+    "SecretStore": "external-secrets.io/v1",
+    "Password": "generators.external-secrets.io/v1alpha1",
     "ScaledObject": "keda.sh/v1alpha1",
     "Canary": "flagger.app/v1beta1",
     "MetricTemplate": "flagger.app/v1beta1",

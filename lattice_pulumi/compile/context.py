@@ -6,13 +6,14 @@ change it, so one context can serve many compiles (and many threads).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from lattice_pulumi.policy.authorizer import Authorizer, CedarAuthorizer
 from lattice_pulumi.spec.cluster import LatticeCluster
 from lattice_pulumi.spec.external import LatticeExternalService
+from lattice_pulumi.spec.provisioners import Provisioner
 from lattice_pulumi.spec.service import LatticeService
 
 __all__ = ["ClusterInfo", "CompileContext", "default_authorizer", "service_key"]
@@ -70,6 +71,7 @@ class CompileContext:
 
     ``opaque_marker``: text containing it stands for a value the compiler cannot see (a
     Pulumi Output, maybe secret); such variables go to a Kubernetes Secret, never a ConfigMap.
+    ``provisioners``: Score resource provisioners, first match wins (see ``compile.provision``).
     """
 
     cluster: ClusterInfo = field(default_factory=ClusterInfo)
@@ -78,6 +80,7 @@ class CompileContext:
     images: Mapping[str, str] = field(default_factory=dict)
     authorizer: Authorizer = field(default_factory=default_authorizer)
     opaque_marker: str | None = None
+    provisioners: tuple[Provisioner, ...] = ()
 
     @classmethod
     def of(
@@ -86,6 +89,7 @@ class CompileContext:
         cluster: ClusterInfo | None = None,
         authorizer: Authorizer | None = None,
         images: Mapping[str, str] | None = None,
+        provisioners: Iterable[Provisioner] = (),
     ) -> CompileContext:
         """A context knowing every service and external service in ``objects``."""
         services = {
@@ -102,4 +106,5 @@ class CompileContext:
             external_services=externals,
             images=images or {},
             authorizer=authorizer or default_authorizer(),
+            provisioners=tuple(provisioners),
         )

@@ -23,6 +23,7 @@ from lattice_pulumi.compile.context import ClusterInfo, CompileContext, service_
 from lattice_pulumi.compile.mesh.graph import ServiceGraph
 from lattice_pulumi.compile.mesh.report import MeshReport
 from lattice_pulumi.errors import CompileError
+from lattice_pulumi.spec.provisioners import builtin_provisioners
 from lattice_pulumi.spec.service import LatticeService
 
 __all__ = ["ServiceRegistry", "current_registry", "mesh_report"]
@@ -32,7 +33,7 @@ class ServiceRegistry:
     """Services of one program run, and the base context new services compile with."""
 
     def __init__(self, base: CompileContext | None = None) -> None:
-        self._base = base or CompileContext()
+        self._base = base or CompileContext(provisioners=tuple(builtin_provisioners()))
         self._services: dict[str, LatticeService] = {}
         self._owners: dict[str, str] = {}
 

@@ -144,6 +144,7 @@ def _context(
             external_services=context.external_services,
             images=context.images,
             authorizer=context.authorizer,
+            provisioners=context.provisioners,
         )
     return context
 

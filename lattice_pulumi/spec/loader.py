@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lattice_pulumi.errors import FieldPath, SpecError, SpecErrors
-from lattice_pulumi.spec import file_sources
+from lattice_pulumi.spec import file_sources, provisioners, score_forms
 from lattice_pulumi.spec.aliases import Normalized
 from lattice_pulumi.spec.base import API_VERSION
 from lattice_pulumi.spec.kinds import KINDS, SCORE_API_VERSION, kind_names
@@ -55,40 +55,54 @@ class LoadResult:
             raise SpecErrors.of([*self.errors, *self.warnings])
 
 
-def load(source: str | Path) -> list[Resource]:
-    """Every object in a file, a folder (recursively, ``*.yaml``/``*.yml``) or YAML text."""
-    result = load_documents(source)
+def load(source: str | Path, *, provisioned: frozenset[str] | None = None) -> list[Resource]:
+    """Every object in a file, a folder (recursively, ``*.yaml``/``*.yml``) or YAML text.
+
+    ``provisioned``: resource types served by provisioners (default: the built-in set);
+    other unknown types are warnings."""
+    result = load_documents(source, provisioned=provisioned)
     result.raise_for_errors()
     return result.resources
 
 
-def load_paths(paths: Iterable[str | Path]) -> LoadResult:
+def load_paths(
+    paths: Iterable[str | Path], *, provisioned: frozenset[str] | None = None
+) -> LoadResult:
     """``load_documents`` over several files or folders, as one result."""
     result = LoadResult()
     for path in paths:
-        result.extend(load_documents(path))
+        result.extend(load_documents(path, provisioned=provisioned))
     return result
 
 
-def load_documents(source: str | Path) -> LoadResult:
+def load_documents(
+    source: str | Path, *, provisioned: frozenset[str] | None = None
+) -> LoadResult:
     """Like ``load`` but returns errors and warnings instead of raising."""
     if isinstance(source, Path) or ("\n" not in source and Path(source).exists()):
-        return _load_path(Path(source))
+        return _load_path(Path(source), provisioned)
     if isinstance(source, str) and "\n" not in source and source.endswith(_YAML_SUFFIXES):
         return LoadResult(errors=[SpecError("no such file or folder", (), source)])
-    return load_text(source, "<input>")
+    return load_text(source, "<input>", provisioned=provisioned)
 
 
-def load_text(text: str, file: str = "<input>") -> LoadResult:
+def load_text(
+    text: str, file: str = "<input>", *, provisioned: frozenset[str] | None = None
+) -> LoadResult:
     result = LoadResult(files=[file])
     documents, errors = parse_documents(text, file)
     result.errors += errors
+    served = (
+        provisioned
+        if provisioned is not None
+        else provisioners.provisioned_types(provisioners.builtin_provisioners())
+    )
     for document in documents:
-        _load_document(document, result)
+        _load_document(document, result, served)
     return result
 
 
-def _load_path(path: Path) -> LoadResult:
+def _load_path(path: Path, provisioned: frozenset[str] | None) -> LoadResult:
     if not path.exists():
         return LoadResult(errors=[SpecError("no such file or folder", (), str(path))])
     files = _spec_files(path) if path.is_dir() else [path]
@@ -99,7 +113,7 @@ def _load_path(path: Path) -> LoadResult:
         except (OSError, UnicodeDecodeError) as exc:
             result.errors.append(SpecError(f"cannot read: {exc}", (), str(file)))
             continue
-        result.extend(load_text(text, str(file)))
+        result.extend(load_text(text, str(file), provisioned=provisioned))
     return result
 
 
@@ -113,13 +127,18 @@ def _spec_files(folder: Path) -> list[Path]:
     )
 
 
-def _load_document(document: Document, result: LoadResult) -> None:
+def _load_document(document: Document, result: LoadResult, provisioned: frozenset[str]) -> None:
     data = document.data
     if not isinstance(data, dict):
         result.errors.append(document.error("expected a mapping with apiVersion and kind"))
         return
+    score_extras: dict[str, Any] = {}
     if data.get("apiVersion") == SCORE_API_VERSION:
-        data = _score_as_service(data)
+        data, score_extras = score_forms.score_as_service(data)
+        result.warnings += [
+            document.error(message, path, warning=True)
+            for path, message in score_forms.deprecated_forms(document.data)
+        ]
     kind = data.get("kind")
     model = KINDS.get(kind) if isinstance(kind, str) else None
     if model is None:
@@ -143,9 +162,15 @@ def _load_document(document: Document, result: LoadResult) -> None:
     except ValidationError as exc:
         result.errors += rejected + _from_pydantic(document, exc.errors(), normalized)
         return
+    if isinstance(resource, LatticeService) and score_extras:
+        resource = resource.with_score_metadata(score_extras)
     found = rejected + [
         _relocate(document, problem, normalized) for problem in resource.check()
     ]
+    if isinstance(resource, LatticeService):
+        found += [
+            _relocate(document, p, normalized) for p in resource.unprovisioned(provisioned)
+        ]
     if isinstance(resource, LatticeService) and not any(not e.warning for e in found):
         base = Path(document.file).parent if document.file != "<input>" else Path.cwd()
         resource, unread = file_sources.inline_sources(resource, base)
@@ -154,13 +179,6 @@ def _load_document(document: Document, result: LoadResult) -> None:
     result.warnings += [e for e in found if e.warning]
     if not any(not e.warning for e in found):
         result.resources.append(resource)
-
-
-def _score_as_service(data: dict[str, Any]) -> dict[str, Any]:
-    """A plain Score workload as a LatticeService (paths map back, see ``user_path``)."""
-    metadata = data.get("metadata")
-    spec = {k: v for k, v in data.items() if k not in ("apiVersion", "metadata")}
-    return {"apiVersion": API_VERSION, "kind": "LatticeService", "metadata": metadata, "spec": spec}
 
 
 def user_path(raw: Any, loc: Sequence[str | int]) -> FieldPath:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from lattice_pulumi.errors import FieldPath, SpecError
 from lattice_pulumi.spec import placeholders
@@ -113,16 +113,49 @@ class LatticeService(Resource):
     kind: Literal["LatticeService"]
     spec: LatticeServiceSpec
     status: LatticeServiceStatus | None = None
+    # metadata keys of a Score file beyond name/namespace/annotations/labels, kept as written
+    _score_metadata: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def score_metadata(self) -> dict[str, Any]:
+        """Extra ``metadata`` keys of the Score file this service was loaded from."""
+        return self._score_metadata
+
+    def with_score_metadata(self, extras: dict[str, Any]) -> LatticeService:
+        """A copy of this service that keeps ``extras`` as its Score metadata."""
+        copy = self.model_copy()
+        copy._score_metadata = dict(extras)
+        return copy
 
     def check(self) -> list[SpecError]:
-        return [e.with_prefix("spec") for e in _check_spec(self.spec)]
+        extras = frozenset(self._score_metadata)
+        return [e.with_prefix("spec") for e in _check_spec(self.spec, extras)]
+
+    def unprovisioned(self, provisioned: frozenset[str]) -> list[SpecError]:
+        """Warnings for resource types neither Lattice nor a provisioner of ``provisioned``
+        serves (the loader adds them; ``--strict`` makes them errors)."""
+        found = []
+        for name, decl in self.spec.workload.resources.items():
+            if decl.type in KNOWN_RESOURCE_TYPES or decl.type in provisioned:
+                continue
+            known = ", ".join([*KNOWN_RESOURCE_TYPES, *sorted(provisioned)])
+            found.append(
+                SpecError(
+                    f"resource type '{decl.type}' has no provisioner; it is kept but nothing "
+                    f"is generated for it (known: {known}; add one with --provisioners)",
+                    ("spec", "workload", "resources", name, "type"),
+                    warning=True,
+                )
+            )
+        return found
 
 
-def _check_spec(spec: LatticeServiceSpec) -> list[SpecError]:
+def _check_spec(spec: LatticeServiceSpec, extras: frozenset[str]) -> list[SpecError]:
     found: list[SpecError] = []
     resources = spec.workload.resources
     for path, _, container in spec.iter_containers():
-        found += [e.with_prefix(*path) for e in _check_container(container, resources)]
+        problems = _check_container(container, resources, extras)
+        found += [e.with_prefix(*path) for e in problems]
     names = set(spec.workload.containers)
     for name in spec.sidecars:
         if name in names:
@@ -133,16 +166,6 @@ def _check_spec(spec: LatticeServiceSpec) -> list[SpecError]:
                 SpecError(
                     f"'{secret}' is not a declared resource of type secret",
                     ("imagePullSecrets", index),
-                )
-            )
-    for name, decl in resources.items():
-        if decl.type not in KNOWN_RESOURCE_TYPES:
-            found.append(
-                SpecError(
-                    f"resource type '{decl.type}' is not provisioned by Lattice; it is kept "
-                    f"but nothing is generated for it (known: {', '.join(KNOWN_RESOURCE_TYPES)})",
-                    ("workload", "resources", name, "type"),
-                    warning=True,
                 )
             )
     gpus = [name for name, decl in resources.items() if decl.type == "gpu"]
@@ -158,18 +181,20 @@ def _check_spec(spec: LatticeServiceSpec) -> list[SpecError]:
     return found
 
 
-def _check_container(container: Container, resources: dict[str, Any]) -> list[SpecError]:
+def _check_container(
+    container: Container, resources: dict[str, Any], extras: frozenset[str]
+) -> list[SpecError]:
     found: list[SpecError] = []
     for key, value in container.variables.items():
-        found += _check_text(value, resources, ("variables", key))
+        found += _check_text(value, resources, ("variables", key), extras)
     for target, file in container.files.items():
         if file.content is not None and not file.no_expand:
             content = (
                 placeholders.reverse_escapes(file.content) if file.reverse_expand else file.content
             )
-            found += _check_text(content, resources, ("files", target, "content"))
+            found += _check_text(content, resources, ("files", target, "content"), extras)
         if file.source is not None:
-            found += _check_text(file.source, resources, ("files", target, "source"))
+            found += _check_text(file.source, resources, ("files", target, "source"), extras)
     for target, mount in container.volumes.items():
         if mount.source is None:
             continue
@@ -196,21 +221,27 @@ def _volume_source_name(source: str) -> str | None:
     return None
 
 
-def _check_text(text: str, resources: dict[str, Any], path: FieldPath) -> list[SpecError]:
+def _check_text(
+    text: str, resources: dict[str, Any], path: FieldPath, extras: frozenset[str] = frozenset()
+) -> list[SpecError]:
     try:
         refs = list(placeholders.iter_references(text))
     except placeholders.PlaceholderError as exc:
         return [SpecError(str(exc), path)]
     found = []
     for ref in refs:
-        problem = _reference_problem(ref, resources)
+        problem = _reference_problem(ref, resources, extras)
         if problem:
             found.append(SpecError(f"{problem} in '${{{'.'.join(ref)}}}'", path))
     return found
 
 
-def _reference_problem(ref: tuple[str, ...], resources: dict[str, Any]) -> str | None:
+def _reference_problem(
+    ref: tuple[str, ...], resources: dict[str, Any], extras: frozenset[str] = frozenset()
+) -> str | None:
     head = ref[0]
+    if head == "metadata" and len(ref) >= 2 and ref[1] in extras:
+        return None  # a Score metadata key of its own (the compiler checks the value)
     if head == "metadata":
         if len(ref) < 2 or ref[1] not in _METADATA_REFS:
             return f"unknown metadata field (known: {', '.join(_METADATA_REFS)})"

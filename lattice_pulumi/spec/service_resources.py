@@ -117,24 +117,27 @@ class VolumeParams(SpecModel):
 
 
 class VolumeResource(_Declared):
+    """A volume: owned (``params.size``), shared by ``id``, or neither: a plain Score volume,
+    which the platform provides as an ``emptyDir`` (as score-k8s's default provisioner does;
+    its data lives as long as the pod)."""
+
     type: Literal["volume"]
     params: VolumeParams = Field(default_factory=VolumeParams)
 
     @model_validator(mode="after")
     def _owner_or_reference(self) -> VolumeResource:
-        if self.params.size is None:
-            if not self.id:
-                raise ValueError(
-                    "a volume needs params.size (this service owns it) or id (a shared "
-                    "volume owned by another service)"
-                )
-            if self.params.allowed_consumers:
-                raise ValueError("allowedConsumers needs params.size: only the owner grants access")
+        if self.params.size is None and self.params.allowed_consumers:
+            raise ValueError("allowedConsumers needs params.size: only the owner grants access")
         return self
 
     @property
     def owned(self) -> bool:
         return self.params.size is not None
+
+    @property
+    def ephemeral(self) -> bool:
+        """No size and no id: the pod's own emptyDir."""
+        return self.params.size is None and not self.id
 
 
 class GpuParams(SpecModel):

@@ -94,3 +94,16 @@ def test_program_deploys_every_service_through_one_provider(tmp_path: Path) -> N
     expected = sum(len(compile_service(s, deployment.context)) for s in deployment.services)
     assert len(children) == expected
     assert {c.provider.split("::")[-2] for c in children} == {PROVIDER_NAME}
+
+
+def test_program_deploys_the_provisioned_redis_with_the_cart(tmp_path: Path) -> None:
+    own = tmp_path / "own.yaml"
+    own.write_text("- type: nats\n  outputs: {host: '${name}.${namespace}.svc'}\n")
+    deployment = load_deployment([EXAMPLES / "boutique"], provisioner_paths=[own])
+    entries = deployment.context.provisioners
+    assert entries[0].type == "nats" and {"redis", "postgres"} <= {e.type for e in entries}
+    monitor = run_program(build_program(deployment, Target(render_to=tmp_path / "out")))
+    registered = {(r.type.split(":")[-1], r.name) for r in monitor.registrations}
+    assert ("StatefulSet", "cart-cart-redis-cart") in registered
+    assert ("Password", "cart-cart-redis-cart-password") in registered
+    assert ("CiliumNetworkPolicy", "cart-cart-redis-cart-mesh") in registered

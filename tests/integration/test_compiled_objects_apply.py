@@ -24,6 +24,7 @@ from lattice_pulumi.policy.sources import sources_in
 from lattice_pulumi.spec import crds, loader
 from lattice_pulumi.spec.cluster import LatticeCluster
 from lattice_pulumi.spec.providers import CloudProvider
+from lattice_pulumi.spec.provisioners import builtin_provisioners
 from lattice_pulumi.spec.service import LatticeService
 from lattice_pulumi.spec.yamlsource import parse_documents
 from tests.conftest import EXAMPLES
@@ -38,7 +39,9 @@ def _service_objects() -> list[dict[str, Any]]:
     resources = loader.load(EXAMPLES)
     authorizer = CedarAuthorizer()
     authorizer.reload(sources_in(resources))
-    context = CompileContext.of(list(resources), cluster=CLUSTER, authorizer=authorizer)
+    context = CompileContext.of(
+        list(resources), cluster=CLUSTER, authorizer=authorizer, provisioners=builtin_provisioners()
+    )
     objects: list[dict[str, Any]] = []
     for resource in resources:
         if isinstance(resource, LatticeService):

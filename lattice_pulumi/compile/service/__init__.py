@@ -3,7 +3,8 @@
 ``compile_service(service, context)`` is pure: the same spec and context give the same list,
 in the same order, every time (ServiceAccount, config, secrets, storage, Deployment,
 Service, PodDisruptionBudget, autoscaling, ingress, progressive delivery, and the service's
-own half of the bilateral mesh policy). It checks the
+own half of the bilateral mesh policy), then the objects of its provisioned Score resources
+(``compile.provision``) with their mesh policies. It checks the
 Cedar permits first (security overrides, secret paths, shared volumes), so a denied
 service produces nothing. Used by ``lattice render``, the Pulumi components and the
 operator alike.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lattice_pulumi.compile import mesh
+from lattice_pulumi.compile import mesh, provision
 from lattice_pulumi.compile.context import CompileContext
 from lattice_pulumi.compile.service import autoscaling, deploy, ingress, secrets, security, storage
 from lattice_pulumi.compile.service.workload import (
@@ -60,5 +61,25 @@ def _compile(service: LatticeService, context: CompileContext) -> list[dict[str,
     objects += autoscaling.build_scaled_object(service, context)
     objects += ingress.build_ingress(service, context)
     objects += progressive
-    objects += mesh.compile_service_mesh(service, context)
+    instances = provision.instances_of(service, context)
+    viewed, mesh_context = provision.consumer_view(service, instances, context)
+    objects += mesh.compile_service_mesh(viewed, mesh_context)
+    objects += _provisioned(service, instances, context)
     return objects
+
+
+def _provisioned(
+    service: LatticeService, instances: list[provision.Instance], context: CompileContext
+) -> list[dict[str, Any]]:
+    """Objects of the service's provisioned resources; a shared one is emitted by its first
+    consumer only, with mesh policies that let exactly its consumers in."""
+    own = f"{service.namespace}/{service.name}"
+    found: list[dict[str, Any]] = []
+    for instance in instances:
+        if instance.consumers[0] != own:
+            continue
+        found += provision.build_objects(instance, context)
+        workload = provision.mesh_service(instance)
+        if workload is not None:
+            found += mesh.compile_service_mesh(workload, context)
+    return found

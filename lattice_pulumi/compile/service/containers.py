@@ -107,7 +107,8 @@ class _Builder:
                 ref = {"name": f"{self.prefix}-env", "key": key}
                 env.append({"name": key, "valueFrom": {"configMapKeyRef": ref}})
             elif lone is not None:
-                ref = {"name": secrets.secret_name(self.service, lone.resource), "key": lone.key}
+                secret = lone.secret or secrets.secret_name(self.service, lone.resource)
+                ref = {"name": secret, "key": lone.key}
                 env.append({"name": key, "valueFrom": {"secretKeyRef": ref}})
             else:
                 mixed[key] = rendered

@@ -4,6 +4,7 @@ Each ``type: secret`` resource becomes an ``ExternalSecret`` whose target Secret
 ``<service>-<resource>`` (keys => ``data`` entries, no keys => ``dataFrom`` extract). Text
 that mixes literals with secret keys (a ``DATABASE_URL``, a config file) becomes an
 ExternalSecret *template*, so the finished value only ever exists inside the cluster.
+Keys of a provisioned resource's generated Secret are read through its own SecretStore.
 Every secret path is authorized first (Cedar ``AccessSecret``).
 """
 
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 _STORE_KIND = "ClusterSecretStore"
+_PROVISIONED_REFRESH = "1h"  # provisioned Secrets are created once; re-read them hourly
 
 
 def secret_name(service: LatticeService, resource: str) -> str:
@@ -62,6 +64,13 @@ def authorize_secrets(service: LatticeService, context: CompileContext) -> None:
 
 def _store(provider: str) -> dict[str, str]:
     return {"name": provider, "kind": _STORE_KIND}
+
+
+def _key_store(key: SecretKey, resources: Mapping[str, SecretResource]) -> dict[str, str]:
+    """The store a key is read from: its secret provider, or a provisioned resource's reader."""
+    if key.store is not None:
+        return {"name": key.store, "kind": "SecretStore"}
+    return _store(resources[key.resource].params.provider)
 
 
 def build_external_secrets(service: LatticeService) -> list[dict[str, Any]]:
@@ -104,26 +113,27 @@ def build_templated_secret(
     for rendered in entries.values():
         for key in rendered.secrets:
             used.setdefault(key.template_name, key)
-    providers = sorted({resources[k.resource].params.provider for k in used.values()})
-    main_store = providers[0]
+    stores = {template_name: _key_store(key, resources) for template_name, key in used.items()}
+    main_store = min(stores.values(), key=lambda s: (s["kind"], s["name"]))
     data = []
     for template_name, key in sorted(used.items()):
-        decl = resources[key.resource]
+        remote = key.secret if key.secret is not None else resources[key.resource].id
         entry: dict[str, Any] = {
             "secretKey": template_name,
-            "remoteRef": {"key": decl.id, "property": key.key},
+            "remoteRef": {"key": remote, "property": key.key},
         }
-        if decl.params.provider != main_store:
-            entry["sourceRef"] = {"storeRef": _store(decl.params.provider)}
+        if stores[template_name] != main_store:
+            entry["sourceRef"] = {"storeRef": stores[template_name]}
         data.append(entry)
-    refresh = min(
-        (resources[k.resource].params.refresh_interval for k in used.values()), key=_seconds
-    )
+    intervals = [
+        resources[k.resource].params.refresh_interval for k in used.values() if k.store is None
+    ]
+    refresh = min(intervals or [_PROVISIONED_REFRESH], key=_seconds)
     obj = header("ExternalSecret", name, service.namespace)
     obj["metadata"]["labels"] = labels.service_labels(service.name)
     obj["spec"] = {
         "refreshInterval": refresh,
-        "secretStoreRef": _store(main_store),
+        "secretStoreRef": main_store,
         "target": {
             "name": name,
             "creationPolicy": "Owner",

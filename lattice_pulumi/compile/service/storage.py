@@ -129,6 +129,9 @@ def build_storage(service: LatticeService, context: CompileContext) -> PodStorag
             storage.claims.append(_claim(service, claim_name(service, resource, decl), decl))
         if resource not in used:
             continue
+        if decl.ephemeral:  # a Score volume with nothing said: the platform's emptyDir
+            storage.volumes.append({"name": resource, "emptyDir": {}})
+            continue
         if not decl.owned:
             owner, owned = _check_shared(service, resource, decl, context)
             if owned.params.access_mode == "ReadWriteOnce":

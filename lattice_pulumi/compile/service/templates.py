@@ -6,19 +6,22 @@ a secret value is never written anywhere; the caller decides how to deliver it (
 
 Outputs per resource type (matching score-k8s's default provisioners where they overlap):
 ``service``: host, hostname, port, url, name; ``external-service``: host, hostname, port,
-url, scheme; ``secret``: any key (``${resources.s.KEY}`` or ``${secret.s.KEY}``).
+url, scheme; ``secret``: any key (``${resources.s.KEY}`` or ``${secret.s.KEY}``); a
+provisioned type: the outputs of its provisioner (secret outputs become Secret references).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lattice_pulumi.compile import provision
 from lattice_pulumi.compile.context import CompileContext, service_key
 from lattice_pulumi.errors import CompileError, FieldPath
 from lattice_pulumi.spec import placeholders
 from lattice_pulumi.spec.external import parse_endpoint
 from lattice_pulumi.spec.service import LatticeService
 from lattice_pulumi.spec.service_resources import (
+    KNOWN_RESOURCE_TYPES,
     ExternalServiceResource,
     SecretResource,
     ServiceResource,
@@ -29,10 +32,13 @@ __all__ = ["Rendered", "Resolver", "SecretKey"]
 
 @dataclass(frozen=True)
 class SecretKey:
-    """A reference to one key of one declared secret resource."""
+    """A reference to one key of one declared secret resource, or of a provisioned resource's
+    generated Secret (``secret``: its name; ``store``: the SecretStore that may read it)."""
 
     resource: str
     key: str
+    secret: str | None = None
+    store: str | None = None
 
     @property
     def template_name(self) -> str:
@@ -84,6 +90,14 @@ class Resolver:
         self.service = service
         self.context = context
         self.resources = service.spec.workload.resources
+        self._provisioned: dict[str, provision.Instance] | None = None
+
+    def provisioned(self) -> dict[str, provision.Instance]:
+        """The provisioned resources of the service by resource name (computed once)."""
+        if self._provisioned is None:
+            found = provision.instances_of(self.service, self.context)
+            self._provisioned = {i.resource: i for i in found}
+        return self._provisioned
 
     def render(self, text: str, path: FieldPath) -> Rendered:
         parts: list[str | SecretKey] = []
@@ -135,6 +149,11 @@ class Resolver:
             if ref[2] in values:
                 return values[ref[2]]
             raise self._error(f"metadata has no {ref[1][:-1]} '{ref[2]}' in '{shown}'", path)
+        value: object = self.service.score_metadata
+        for part in ref[1:]:
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str | int | float | bool):
+            return str(value).lower() if isinstance(value, bool) else str(value)
         raise self._error(f"cannot resolve '{shown}'", path)
 
     def _cluster(self, ref: placeholders.Reference, shown: str, path: FieldPath) -> str:
@@ -169,6 +188,15 @@ class Resolver:
             return self._service_output(name, decl, ref, shown, path)
         if isinstance(decl, ExternalServiceResource):
             return self._external_output(name, decl, ref, shown, path)
+        instance = self.provisioned().get(name)
+        if instance is not None:
+            return self._provisioned_output(name, instance, ref, shown, path)
+        if decl.type not in KNOWN_RESOURCE_TYPES:
+            raise self._error(
+                f"resource '{name}' of type {decl.type} has no provisioner in this compile, so "
+                f"'{shown}' has no value (give the context provisioners, e.g. the built-in set)",
+                path,
+            )
         raise self._error(
             f"resource '{name}' of type {decl.type} has no outputs usable in text ('{shown}')", path
         )
@@ -236,6 +264,29 @@ class Resolver:
         raise self._error(
             f"external services give host, hostname, port, scheme and url, not '{shown}'", path
         )
+
+
+    def _provisioned_output(
+        self,
+        name: str,
+        instance: provision.Instance,
+        ref: placeholders.Reference,
+        shown: str,
+        path: FieldPath,
+    ) -> str | SecretKey:
+        outputs = provision.outputs_of(instance)
+        output = ref[2] if len(ref) == 3 else None
+        if output is None or output not in outputs:
+            known = ", ".join(sorted(outputs)) or "none"
+            raise self._error(
+                f"resource '{name}' of type {instance.provisioner.type} gives {known}, "
+                f"not '{shown}'",
+                path,
+            )
+        value = outputs[output]
+        if isinstance(value, provision.SecretOutput):
+            return SecretKey(name, value.key, secret=value.secret, store=value.store)
+        return value
 
 
 _PLACEHOLDER = "\x00secret\x00"

@@ -109,6 +109,35 @@ CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
     ]
 )
 
+# Kinds we emit that the shared catalogue lacks: schemas written here from the kinds'
+# documentation (version -> OpenAPI schema). The ESO Password generator lists length,
+# digits, symbols, symbolCharacters, noUpper and allowRepeat (length, noUpper and
+# allowRepeat required).
+WRITTEN_SCHEMAS: dict[tuple[str, str], dict[str, Mapping[str, Any]]] = {
+    ("generators.external-secrets.io", "Password"): {
+        "v1alpha1": {
+            "type": "object",
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "metadata": {"type": "object"},
+                "spec": {
+                    "type": "object",
+                    "required": ["allowRepeat", "length", "noUpper"],
+                    "properties": {
+                        "length": {"type": "integer"},
+                        "digits": {"type": "integer"},
+                        "symbols": {"type": "integer"},
+                        "symbolCharacters": {"type": "string"},
+                        "noUpper": {"type": "boolean"},
+                        "allowRepeat": {"type": "boolean"},
+                    },
+                },
+            },
+        }
+    }
+}
+
 _VERSION_RE = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
 
 
@@ -223,6 +252,8 @@ def shared_crd(group: str, kind: str, directory: Path | None = None) -> Object:
         version = path.stem[len(kind_lower) + 1 :]
         if _VERSION_RE.match(version):
             schemas[version] = json.loads(path.read_text())
+    if not schemas and (group, kind) in WRITTEN_SCHEMAS:
+        return crd_from_schemas(group, kind, WRITTEN_SCHEMAS[(group, kind)])
     if not schemas:
         raise FileNotFoundError(f"no schema for {group} {kind} in {folder}")
     spelled = (

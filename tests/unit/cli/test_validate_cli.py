@@ -51,10 +51,28 @@ def test_validate_missing_file_is_an_error_not_a_traceback(tmp_path: Path) -> No
 
 def test_custom_resource_type_is_a_warning_not_an_error(tmp_path: Path) -> None:
     doc = tmp_path / "svc.yaml"
-    doc.write_text(to_yaml(service(resources={"q": {"type": "amqp"}})))
+    doc.write_text(to_yaml(service(resources={"q": {"type": "nats"}})))
     result = runner.invoke(app, ["validate", "-f", str(doc)])
     assert result.exit_code == 0
-    assert "warning" in result.stderr and "resource type 'amqp'" in result.stderr
+    assert "warning" in result.stderr and "resource type 'nats' has no provisioner" in result.stderr
+
+
+def test_strict_makes_an_unprovisioned_type_an_error(tmp_path: Path) -> None:
+    doc = tmp_path / "svc.yaml"
+    doc.write_text(to_yaml(service(resources={"q": {"type": "nats"}})))
+    result = runner.invoke(app, ["validate", "-f", str(doc), "--strict"])
+    assert result.exit_code == 1
+    assert "resource type 'nats' has no provisioner" in result.stderr
+
+
+def test_a_provisioner_file_makes_a_type_known(tmp_path: Path) -> None:
+    doc = tmp_path / "svc.yaml"
+    doc.write_text(to_yaml(service(resources={"q": {"type": "nats"}})))
+    prov = tmp_path / "nats.yaml"
+    prov.write_text("- type: nats\n  outputs: {host: '${name}.${namespace}.svc'}\n")
+    args = ["validate", "-f", str(doc), "--provisioners", str(prov), "--strict"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
 
 
 def test_crds_prints_every_crd() -> None:

@@ -147,9 +147,6 @@ BROKEN = [
     case(service(resources={"db": changed(SECRET, "params.refreshInterval", "soon")}),
          "spec.resources.db.params.refreshInterval",
          "'soon' is not a duration: expected forms such as 30s, 5m, 1h30m", "bad refresh"),
-    case(service(resources={"v": {"type": "volume"}}), "spec.resources.v",
-         "a volume needs params.size (this service owns it) or id (a shared volume owned by "
-         "another service)", "volume without size or id"),
     case(service(resources={"v": {"type": "volume", "id": "x",
                                   "params": {"allowedConsumers": ["a"]}}}),
          "spec.resources.v", "allowedConsumers needs params.size: only the owner grants access",
