@@ -22,7 +22,6 @@ MATRIX = [
     pytest.param(provider, bootstrap, id=f"{provider} with {bootstrap}")
     for provider in ("aws", "openstack", "proxmox", "docker")
     for bootstrap in ("kubeadm", "rke2")
-    if (provider, bootstrap) != ("docker", "rke2")
 ]
 
 
