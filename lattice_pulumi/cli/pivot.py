@@ -66,6 +66,13 @@ def _summary(result: MoveResult, dry_run: bool) -> str:
     )
 
 
+def _check_exists(**paths: Path | None) -> None:
+    for option, path in paths.items():
+        if path is not None and not path.exists():
+            flag = "--" + option.replace("_", "-")
+            raise PivotError(f"{flag} {path}: no such file or directory", phase="setup")
+
+
 def _run(
     source: Path | None,
     target: Path | None,
@@ -74,18 +81,26 @@ def _run(
     options: MoveOptions,
     observer: GroupProgress,
 ) -> MoveResult:
-    if from_directory is not None and target is not None and source is None:
+    restore = from_directory is not None and target is not None and source is None
+    save = source is not None and to_directory is not None and target is None
+    move = source is not None and target is not None and to_directory is from_directory is None
+    if not (restore or save or move):
+        raise PivotError(
+            "give --from and --to, --from and --to-directory, or --from-directory and --to",
+            phase="setup",
+        )
+    _check_exists(**{"from": source, "to": target, "from_directory": from_directory})
+    if restore:
+        assert from_directory is not None and target is not None
         return asyncio.run(
             session.restore_from_directory(from_directory, target, options, observer)
         )
-    if source is not None and to_directory is not None and target is None:
+    assert source is not None
+    if save:
+        assert to_directory is not None
         return asyncio.run(session.save_to_directory(source, to_directory, options, observer))
-    if source is not None and target is not None and to_directory is from_directory is None:
-        return asyncio.run(session.move_clusters(source, target, options, observer))
-    raise PivotError(
-        "give --from and --to, --from and --to-directory, or --from-directory and --to",
-        phase="setup",
-    )
+    assert target is not None
+    return asyncio.run(session.move_clusters(source, target, options, observer))
 
 
 def pivot(
