@@ -67,9 +67,10 @@ def plain_is_string(text: str) -> bool:
     """Whether ``text`` written as a plain scalar reads back as that string in YAML 1.1 and 1.2.
 
     False means it must be quoted: some reader would take it as a bool, null, number,
-    timestamp, merge key or value indicator.
+    timestamp, merge key or value indicator. PyYAML's resolver patterns end in ``$``, which
+    also matches before one final newline, so ``"0\\n"`` is judged as ``"0"`` too.
     """
-    return _NOT_A_STRING.match(text) is None
+    return all(_NOT_A_STRING.match(t) is None for t in (text, text.removesuffix("\n")))
 
 
 class KubernetesRepresenter(RoundTripRepresenter):

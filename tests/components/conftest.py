@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from lattice_pulumi.compile.context import CompileContext
@@ -22,3 +24,17 @@ def webapp_context(webapp: list[Resource]) -> CompileContext:
     authorizer = CedarAuthorizer()
     authorizer.reload(sources_in(webapp))
     return CompileContext.of(list(webapp), authorizer=authorizer)
+
+
+@pytest.fixture(autouse=True)
+def event_loop_for_mocks() -> None:
+    """A current event loop for ``pulumi.runtime.test``, which asks for one.
+
+    Tests that ran ``asyncio.run`` before (the CLI's fleet and pivot commands) leave the
+    thread with no current loop, and the mocks would fail with "no current event loop".
+    The loop stays current, as the thread's default loop would.
+    """
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
