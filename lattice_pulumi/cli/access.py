@@ -27,6 +27,7 @@ from ruamel.yaml import YAML
 from lattice_pulumi.cli import access_files as files
 from lattice_pulumi.cli import output
 from lattice_pulumi.errors import LatticeError
+from lattice_pulumi.spec import yamlout
 
 __all__ = ["KUBECONFIG", "fetch_clusters", "register"]
 
@@ -41,15 +42,9 @@ def _home(home: Path | None) -> Path:
     return (home or files.lattice_home()).expanduser().resolve()
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    return yaml
-
-
 def _read_kubeconfig(path: Path) -> dict[str, Any]:
     try:
-        data = _yaml().load(path.read_text(encoding="utf-8"))
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LatticeError(f"no {path}: run 'lattice login SERVER' first") from None
     if not isinstance(data, dict):
@@ -58,11 +53,8 @@ def _read_kubeconfig(path: Path) -> dict[str, Any]:
 
 
 def _write_kubeconfig(path: Path, config: dict[str, Any]) -> None:
-    from io import StringIO
-
-    text = StringIO()
-    _yaml().dump(config, text)
-    files.write_private_atomically(path, text.getvalue())
+    """kubectl reads YAML 1.1: a cluster named ``no`` must stay a string (spec.yamlout)."""
+    files.write_private_atomically(path, yamlout.dump(config))
 
 
 def fetch_clusters(server: str, token: str, ca_pem: bytes) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Every YAML file Lattice writes means the same to YAML 1.1 (PyYAML, like kubectl) and 1.2
 (ruamel) readers: ``lattice render -o DIR`` of every example, ``lattice crds``, a
-bootstrap bundle, ``lattice get ... -o yaml`` and ``lattice validate -o yaml``."""
+bootstrap bundle, ``lattice get ... -o yaml``, ``lattice validate -o yaml`` and the kubeconfig of
+``lattice login``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 
 from lattice_pulumi import pki
 from lattice_pulumi.cell import AgentBundles, CellConfig
-from lattice_pulumi.cli import fleet_get, output
+from lattice_pulumi.cli import access, access_files, fleet_get, output
 from lattice_pulumi.cli.main import app
 from tests.conftest import EXAMPLES
 
@@ -80,3 +81,12 @@ def test_validate_canonical_output_reads_the_same_in_yaml_1_1_and_1_2() -> None:
     assert result.exit_code == 0, result.stderr
     documents = _both_readers(result.stdout)
     assert {"LatticeService", "LatticeCluster"} <= {d["kind"] for d in documents}
+
+
+def test_the_login_kubeconfig_keeps_cluster_names_like_no_as_strings(tmp_path: Path) -> None:
+    names = ["no", "on", "0755"]
+    config = access_files.build_kubeconfig("https://cell:8443", b"CA", names, tmp_path)
+    access._write_kubeconfig(tmp_path / "kubeconfig", config)
+    (read,) = _both_readers((tmp_path / "kubeconfig").read_text())
+    assert read == config
+    assert {c["name"] for c in read["clusters"]} >= set(names)
