@@ -73,9 +73,7 @@ def load_deployment(paths: Sequence[Path], cluster: ClusterInfo | None = None) -
     result = loader.load_paths(paths)
     result.raise_for_errors()
     authorizer = CedarAuthorizer()
-    report = authorizer.reload(
-        sources_in(result.resources)
-    )
+    report = authorizer.reload(sources_in(result.resources))
     context = CompileContext.of(list(result.resources), cluster=cluster, authorizer=authorizer)
     services = tuple(r for r in result.resources if isinstance(r, ServiceSpec))
     if not services:

@@ -6,6 +6,7 @@ import typer
 
 from lattice_pulumi.cli import fleet as fleet_commands
 from lattice_pulumi.cli import mesh as mesh_commands
+from lattice_pulumi.cli import operator as operator_commands
 from lattice_pulumi.cli import policy as policy_commands
 from lattice_pulumi.cli import render as render_commands
 from lattice_pulumi.cli import spec_commands
@@ -26,6 +27,7 @@ render_commands.register(app)
 mesh_commands.register(app)
 stack_commands.register(app)
 fleet_commands.register(app)
+operator_commands.register(app)
 
 
 def run() -> None:

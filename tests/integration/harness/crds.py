@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,10 @@ from typing import Any
 from .kube import ApiError, KubeClient, Object, condition_true
 from .tools import PROJECT_ROOT
 
-SCHEMAS_DIR = PROJECT_ROOT.parent / "shared" / "crd-schemas"
+# LATTICE_CRD_SCHEMAS points elsewhere (a git worktree outside the workspace layout).
+SCHEMAS_DIR = Path(
+    os.environ.get("LATTICE_CRD_SCHEMAS") or PROJECT_ROOT.parent / "shared" / "crd-schemas"
+)
 
 # Kinds whose schema description does not name them (lowercase -> spelling).
 KIND_SPELLINGS = {
