@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -170,3 +171,122 @@ def test_create_update_delete_converge_to_the_compiled_set(
     metrics = operator_process.get("/metrics")[1]
     assert "lattice_operator_reconciles_total" in metrics
     assert "lattice_operator_queue_depth" in metrics
+
+
+SECRET_PROVIDER = {
+    "apiVersion": API,
+    "kind": "SecretProvider",
+    "metadata": {"name": "vault", "namespace": "lattice-system"},
+    "spec": {
+        "vault": {
+            "server": "https://vault.example.com:8200",
+            "path": "secret",
+            "version": "v2",
+            "auth": {
+                "kubernetes": {
+                    "role": "lattice",
+                    "mountPath": "kubernetes",
+                    "serviceAccountRef": {"name": "external-secrets"},
+                }
+            },
+        }
+    },
+}
+
+
+def permit(namespace: str) -> dict[str, Any]:
+    text = (
+        'permit (principal, action == Lattice::Action::"AccessSecret", resource)\n'
+        f'when {{ principal.namespace == "{namespace}" && resource.provider == "vault" }};\n'
+    )
+    return {
+        "apiVersion": API,
+        "kind": "CedarPolicy",
+        "metadata": {"name": "billing-secrets", "namespace": namespace},
+        "spec": {"policies": text},
+    }
+
+
+def test_a_policy_change_turns_failed_into_ready(
+    kube: KubeClient, namespace: str, operator_process: OperatorProcess
+) -> None:
+    kube.apply(SECRET_PROVIDER)
+    billing = service(
+        "billing",
+        namespace,
+        containers={
+            "main": {"image": "nginx:1.27", "variables": {"DB_USER": "${resources.db.username}"}}
+        },
+        resources={
+            "db": {
+                "type": "secret",
+                "id": "billing/db",
+                "params": {"provider": "vault", "keys": ["username"]},
+            }
+        },
+    )
+    kube.apply(billing)
+    wait(
+        "billing Failed", lambda: converged(kube, "billing", namespace, "Failed"), operator_process
+    )
+    failed = condition(status_of(kube, "billing", namespace), "Failed")
+    assert failed["status"] == "True"
+    assert failed["reason"] == "PolicyDenied"
+    assert "AccessSecret" in failed["message"]
+    uid = kube.get(API, "LatticeService", "billing", namespace)["metadata"]["uid"]
+    assert owned(kube, namespace, uid) == set()
+
+    kube.apply(permit(namespace))
+    wait("billing Ready", lambda: converged(kube, "billing", namespace), operator_process)
+    policy = kube.get(API, "CedarPolicy", "billing-secrets", namespace)
+    assert policy["status"]["phase"] == "Active"
+    documents = [billing, permit(namespace)]
+    wait(
+        "billing's objects",
+        lambda: owned(kube, namespace, uid) == expected(documents, "billing", namespace),
+        operator_process,
+        10,
+    )
+    assert ("ExternalSecret", namespace, "billing-db") in owned(kube, namespace, uid)
+
+
+def test_killed_mid_reconcile_a_new_operator_converges_without_drift(
+    kube: KubeClient, namespace: str, operator_process: OperatorProcess, tmp_path: Path
+) -> None:
+    names = [f"svc-{i}" for i in range(12)]
+    documents = {name: service(name, namespace) for name in names}
+    for name in names:
+        kube.apply(documents[name])
+    time.sleep(0.5)
+    operator_process.kill()  # in the middle of the first reconciles: no lease release either
+    for name in names[:4]:  # changed while no operator runs: none of these may be lost
+        documents[name]["spec"]["containers"]["main"]["variables"] = {"MODE": "slow"}
+        documents[name]["spec"]["service"]["ports"]["http"]["port"] = 81
+        kube.apply(documents[name])
+    successor = OperatorProcess(operator_process.plane, tmp_path / "successor.log").start()
+    try:
+        for name in names:
+            wait(f"{name} Ready", lambda name=name: converged(kube, name, namespace), successor)
+        total = 0
+        for name in names:
+            uid = kube.get(API, "LatticeService", name, namespace)["metadata"]["uid"]
+            want = expected(list(documents.values()), name, namespace)
+            assert owned(kube, namespace, uid) == want, name
+            total += len(want)
+        managed = set()
+        for kind in SERVICE_KINDS:
+            try:
+                items = kube.list(
+                    API_VERSIONS[kind],
+                    kind,
+                    namespace=namespace,
+                    label_selector="app.kubernetes.io/managed-by=lattice",
+                )
+            except (ApiError, LookupError):
+                continue
+            managed |= {(kind, o["metadata"]["name"]) for o in items}
+        assert len(managed) == total  # no duplicates, no leftovers
+        svc = kube.get("v1", "Service", names[0], namespace)
+        assert svc["spec"]["ports"][0]["port"] == 81  # the update made while down was applied
+    finally:
+        successor.kill()
