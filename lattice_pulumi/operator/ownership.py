@@ -40,11 +40,12 @@ __all__ = [
 ]
 
 OWNER_LABEL = "lattice.dev/owner-uid"
-# Every kind compile_service can emit (listed at start to rebuild the inventory).
+# Every kind compile_service can emit in a cluster (listed at start to rebuild the
+# inventory). Secrets are only emitted for Pulumi Outputs (an opaque marker), which the
+# operator never has, so it neither writes nor lists Secrets.
 SERVICE_KINDS = (
     "ServiceAccount",
     "ConfigMap",
-    "Secret",
     "PersistentVolumeClaim",
     "Deployment",
     "Service",
@@ -62,6 +63,7 @@ SERVICE_KINDS = (
     "CiliumNetworkPolicy",
     "AuthorizationPolicy",
     "PeerAuthentication",
+    "ServiceEntry",
 )
 
 
