@@ -114,7 +114,8 @@ def run(n: int, changes: int) -> dict[str, float]:
         for i in range(n):
             kube.apply(service(i, n))
         created = time.perf_counter() - start
-        operator = OperatorProcess(plane, Path(tmp) / "operator.log", lease_duration=15)
+        log = Path(tmp) / "operator.log"
+        operator = OperatorProcess(plane, log, lease_duration=15)
         start = time.perf_counter()
         operator.start(timeout=120)
         startup = time.perf_counter() - start  # leading, primed (every object read), kopf up
@@ -124,6 +125,7 @@ def run(n: int, changes: int) -> dict[str, float]:
             metrics = operator.get("/metrics")[1]
         finally:
             operator.kill()
+            (Path(tempfile.gettempdir()) / f"bench-operator-{n}.log").write_bytes(log.read_bytes())
     reconciles = next(
         float(line.split()[1])
         for line in metrics.splitlines()
