@@ -17,7 +17,11 @@ previous one, both sides declared), then runs the real ``lattice operator run`` 
 Runs once per size (``--sizes``) on a fresh control plane, so resync figures can be
 compared for linearity.
 
-    python benchmarks/operator.py [--sizes 200,1000] [--changes 7]
+Limit: the harness's Service range (``SERVICE_CLUSTER_IP_RANGE``) holds about 250
+Services, so sizes above that fail with "failed to allocate a serviceIP" until the harness
+range is widened.
+
+    python benchmarks/operator.py [--sizes 50,200] [--changes 7]
 """
 
 from __future__ import annotations
@@ -170,7 +174,7 @@ def run(n: int, changes: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="200,1000")
+    parser.add_argument("--sizes", default="50,200")
     parser.add_argument("--changes", type=int, default=7)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
