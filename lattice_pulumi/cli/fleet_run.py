@@ -96,6 +96,7 @@ def _agent_config(cluster: str, endpoint: str, interval: float, **extra: object)
     except (ValueError, pki.CertificateError) as exc:
         raise LatticeError(str(exc)) from None
 
+
 Kubeconfig = Annotated[
     Path | None,
     typer.Option(

@@ -7,6 +7,7 @@ import typer
 from lattice_pulumi.cli import access as access_commands
 from lattice_pulumi.cli import fleet as fleet_commands
 from lattice_pulumi.cli import mesh as mesh_commands
+from lattice_pulumi.cli import operator as operator_commands
 from lattice_pulumi.cli import pivot as pivot_commands
 from lattice_pulumi.cli import policy as policy_commands
 from lattice_pulumi.cli import render as render_commands
@@ -30,6 +31,7 @@ stack_commands.register(app)
 fleet_commands.register(app)
 pivot_commands.register(app)
 access_commands.register(app)
+operator_commands.register(app)
 
 
 def run() -> None:

@@ -12,7 +12,9 @@ control-plane node fetches it (``GET <enrolment>/v1/bootstrap/<cluster>``, see
    the burnt token) and nothing else of the namespace;
 4. ConfigMap ``lattice-agent``: the parent's CA bundle (public) and its two endpoints;
 5. NetworkPolicy ``lattice-agent``: no ingress; egress to DNS, the parent and the API server;
-6. Deployment ``lattice-agent``: one replica of ``lattice agent run`` (``AGENT_IMAGE``).
+6. Deployment ``lattice-agent``: one replica of ``lattice agent run`` (``AGENT_IMAGE``);
+7. the operator (``compile.operator_bundle``): ServiceAccount, RBAC, NetworkPolicy and
+   Deployment ``lattice-operator`` running ``lattice operator run`` from the same image.
 
 The one-time bootstrap token never appears here: the pod reads it from the Secret
 ``lattice-system/lattice-bootstrap`` (key ``token``) that the post-boot script creates
@@ -37,6 +39,7 @@ from urllib.parse import urlsplit
 
 from lattice_pulumi import __version__
 from lattice_pulumi.compile import apiversions, labels
+from lattice_pulumi.compile.operator_bundle import compile_operator_objects
 from lattice_pulumi.errors import CompileError
 from lattice_pulumi.spec.crds import build_crds
 
@@ -155,6 +158,7 @@ def compile_agent_bundle(cluster_name: str, parent: AgentParent) -> list[dict[st
         _config_map(cluster_name, parent),
         _network_policy(cluster_name, parent),
         _deployment(cluster_name, parent),
+        *compile_operator_objects(cluster_name, parent.image),
     ]
 
 

@@ -53,7 +53,7 @@ def _scan(text: str, on_reference: Callable[[Reference], str]) -> str:
         elif text.startswith("${", dollar):
             end = text.find("}", dollar + 2)
             if end < 0:
-                raise PlaceholderError(f"'{text[dollar:dollar + 40]}' has no closing '}}'")
+                raise PlaceholderError(f"'{text[dollar : dollar + 40]}' has no closing '}}'")
             out.append(on_reference(_split_reference(text[dollar + 2 : end])))
             i = end + 1
         else:

@@ -26,8 +26,10 @@ PARENT = AgentParent(
 )
 
 
-def _one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    found = [o for o in objects if o["kind"] == kind]
+def _one(objects: list[dict[str, Any]], kind: str, name: str = "lattice-agent") -> dict[str, Any]:
+    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] in (name, kind)]
+    if kind in ("Namespace", "CustomResourceDefinition"):
+        found = [o for o in objects if o["kind"] == kind]
     assert len(found) == 1, f"{len(found)} {kind}"
     return found[0]
 
@@ -56,11 +58,15 @@ def test_bundle_holds_the_agent_objects_in_apply_order() -> None:
         "ConfigMap",
         "NetworkPolicy",
         "Deployment",
+        *["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+        *["NetworkPolicy", "Deployment"],
     ]
     assert [o["metadata"]["name"] for o in objects[1 : 1 + len(crds)]] == [
         c["metadata"]["name"] for c in crds
     ]
-    for obj in objects[1 + len(crds) :]:
+    agent_objects = objects[1 + len(crds) : 9 + len(crds)]
+    assert {o["metadata"]["name"] for o in objects[9 + len(crds) :]} == {"lattice-operator"}
+    for obj in agent_objects:
         assert obj["metadata"]["name"] == "lattice-agent"
         if obj["kind"] not in ("ClusterRole", "ClusterRoleBinding"):
             assert obj["metadata"]["namespace"] == "lattice-system"
@@ -88,6 +94,7 @@ def test_bundle_is_deterministic_and_not_shared() -> None:
     assert json.dumps(first) == json.dumps(second)
     first[-1]["spec"]["replicas"] = 5
     assert compile_agent_bundle("alpha", PARENT)[-1]["spec"]["replicas"] == 1
+    assert first[-1]["metadata"]["name"] == "lattice-operator"
 
 
 def test_the_token_is_only_referenced() -> None:

@@ -1,0 +1,119 @@
+"""The kopf handlers: thin, each one call into the library (STYLE.md rule 7).
+
+``build_registry(operator)`` returns a fresh ``kopf.OperatorRegistry`` whose handlers close
+over one ``Operator``. Event handlers feed every watched kind into the state (and queue
+the dependents); the LatticeService change handlers (create, update, resume) converge the
+service and turn the outcome into kopf's retry decision: ``NotYet`` and API errors become
+``kopf.TemporaryError(delay=...)``, any other ``LatticeError`` (invalid spec, denied by
+policy, not compilable) a ``kopf.PermanentError`` with our message. No manifest logic
+lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from lattice_pulumi.errors import LatticeError
+from lattice_pulumi.kube import KubeError
+from lattice_pulumi.operator.errors import NotYet
+from lattice_pulumi.operator.runtime import Operator
+from lattice_pulumi.operator.state import body_key
+from lattice_pulumi.spec.base import API_GROUP
+
+__all__ = ["PREFIX", "build_registry", "configure"]
+
+PREFIX = "operator.lattice.dev"
+_VERSION = "v1alpha1"
+
+
+def configure(settings: kopf.OperatorSettings) -> None:
+    """Keep kopf's bookkeeping in our annotations; events are ours (posted by the reconciler)."""
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=PREFIX, key="last-handled-configuration"
+    )
+    settings.persistence.finalizer = f"{PREFIX}/finalizer"
+    settings.posting.enabled = False
+    settings.watching.server_timeout = 300
+    settings.networking.request_timeout = 30
+
+
+def _is_deleted(event: kopf.RawEvent) -> bool:
+    return event.get("type") == "DELETED"
+
+
+def build_registry(operator: Operator) -> kopf.OperatorRegistry:
+    """A registry with every handler of the operator bound to ``operator``."""
+    registry = kopf.OperatorRegistry()
+
+    @kopf.on.login(registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        # kopf's own client: the kubeconfig in KUBECONFIG (runner), else the pod's account
+        return kopf.login_with_kubeconfig(**kwargs) or kopf.login_with_service_account(**kwargs)
+
+    @kopf.on.startup(registry=registry)
+    async def prime(settings: kopf.OperatorSettings, **_: Any) -> None:
+        configure(settings)
+        try:
+            await operator.prime()
+        except KubeError as exc:  # the API server is starting or a CRD is new: soon
+            raise kopf.TemporaryError(str(exc), delay=2) from exc
+
+    @kopf.on.cleanup(registry=registry)
+    async def stop(**_: Any) -> None:
+        await operator.stop()
+
+    @kopf.on.event(API_GROUP, _VERSION, "latticeservices", registry=registry)
+    async def service_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+        if _is_deleted(event):
+            await operator.forget_service(dict(body))
+        else:
+            operator.observe_service(dict(body))
+
+    @kopf.on.resume(API_GROUP, _VERSION, "latticeservices", id="converge", registry=registry)
+    @kopf.on.create(API_GROUP, _VERSION, "latticeservices", id="converge", registry=registry)
+    @kopf.on.update(API_GROUP, _VERSION, "latticeservices", id="converge", registry=registry)
+    async def converge_service(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
+        try:
+            outcome = await operator.converge(body_key(body))
+        except NotYet as exc:
+            raise kopf.TemporaryError(str(exc), delay=exc.delay) from exc
+        except KubeError as exc:
+            raise kopf.TemporaryError(str(exc), delay=10) from exc
+        except LatticeError as exc:
+            raise kopf.PermanentError(str(exc)) from exc
+        if outcome is not None:  # returned values would land in the status: log instead
+            logger.info("%d objects applied, %d pruned", outcome.applied, outcome.pruned)
+
+    @kopf.on.event(API_GROUP, _VERSION, "latticeexternalservices", registry=registry)
+    async def external_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+        if _is_deleted(event):
+            operator.forget_external(dict(body))
+        else:
+            operator.observe_external(dict(body))
+
+    @kopf.on.event(API_GROUP, _VERSION, "cedarpolicies", registry=registry)
+    async def policy_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+        if _is_deleted(event):
+            operator.forget_policy(dict(body))
+        else:
+            await operator.check_policy(dict(body))
+
+    @kopf.on.event(API_GROUP, _VERSION, "secretproviders", registry=registry)
+    async def secret_provider_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+        if _is_deleted(event):
+            operator.forget_secret_provider(dict(body))
+        else:
+            await operator.check_secret_provider(dict(body))
+
+    @kopf.on.resume(API_GROUP, _VERSION, "cloudproviders", id="check", registry=registry)
+    @kopf.on.create(API_GROUP, _VERSION, "cloudproviders", id="check", registry=registry)
+    @kopf.on.update(API_GROUP, _VERSION, "cloudproviders", id="check", registry=registry)
+    async def check_cloud_provider(body: kopf.Body, **_: Any) -> None:
+        checked = await operator.check_cloud_provider(dict(body))
+        if checked.retry:
+            raise kopf.TemporaryError(checked.status["message"], delay=30)
+
+    return registry
