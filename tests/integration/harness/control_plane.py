@@ -30,7 +30,7 @@ from .kube import ApiError, KubeClient
 from .tools import Tool, require_tools
 
 ADMIN_TOKEN_USER = "lattice-token-admin"
-SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/24"
+SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16"  # room for the 1,000-service operator benchmark
 _PR_SET_PDEATHSIG = 1
 
 
