@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from lattice_pulumi.cli import fleet as fleet_commands
+from lattice_pulumi.cli import install as install_commands
 from lattice_pulumi.cli import mesh as mesh_commands
 from lattice_pulumi.cli import pivot as pivot_commands
 from lattice_pulumi.cli import policy as policy_commands
@@ -28,6 +29,7 @@ mesh_commands.register(app)
 stack_commands.register(app)
 fleet_commands.register(app)
 pivot_commands.register(app)
+install_commands.register(app)
 
 
 def run() -> None:
