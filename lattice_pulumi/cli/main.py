@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from lattice_pulumi.cli import access as access_commands
 from lattice_pulumi.cli import fleet as fleet_commands
 from lattice_pulumi.cli import install as install_commands
 from lattice_pulumi.cli import mesh as mesh_commands
@@ -30,6 +31,7 @@ stack_commands.register(app)
 fleet_commands.register(app)
 pivot_commands.register(app)
 install_commands.register(app)
+access_commands.register(app)
 
 
 def run() -> None:

@@ -9,9 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from lattice_pulumi.cli import output
-from lattice_pulumi.cli.render import dump_yaml
 from lattice_pulumi.errors import SpecError, format_path
-from lattice_pulumi.spec import crds, loader
+from lattice_pulumi.spec import crds, loader, yamlout
 from lattice_pulumi.spec.base import dump_canonical
 
 __all__ = ["register"]
@@ -75,7 +74,7 @@ def _print_canonical(result: loader.LoadResult) -> None:
     for problem in [*result.errors, *result.warnings]:
         output.print_spec_errors_line(problem)
     if result.resources:
-        text = dump_yaml([dump_canonical(resource) for resource in result.resources])
+        text = yamlout.dump_all([dump_canonical(resource) for resource in result.resources])
         output.out.print(text, end="", markup=False, highlight=False)
 
 

@@ -83,6 +83,7 @@ CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
         ("infrastructure.cluster.x-k8s.io", "AWSClusterControllerIdentity"),
         ("infrastructure.cluster.x-k8s.io", "AWSClusterRoleIdentity"),
         ("infrastructure.cluster.x-k8s.io", "AWSClusterStaticIdentity"),
+        ("infrastructure.cluster.x-k8s.io", "OpenStackClusterIdentity"),  # CAPO: scope=Cluster
     ]
     + [
         ("cilium.io", kind)

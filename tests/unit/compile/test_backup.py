@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from lattice_pulumi.cli.render import dump_yaml
 from lattice_pulumi.compile.backup import compile_backup_policy
 from lattice_pulumi.errors import CompileError
 from lattice_pulumi.spec import loader
 from lattice_pulumi.spec.backup import LatticeBackupPolicy
+from lattice_pulumi.spec.yamlout import dump_all as dump_yaml
 from tests.conftest import EXAMPLES, ROOT
 from tests.manifests import assert_valid
 from tests.unit.compile.cluster.helpers import example

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from lattice_pulumi.cli.main import app
-from lattice_pulumi.cli.render import dump_yaml
 from lattice_pulumi.spec.base import dump_canonical
 from lattice_pulumi.spec.cluster import LatticeCluster
 from lattice_pulumi.spec.loader import load, load_text
+from lattice_pulumi.spec.yamlout import dump_all
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "clusters"
@@ -28,7 +28,7 @@ def _clusters(path: Path) -> list[LatticeCluster]:
 
 
 def canonical_text(path: Path) -> str:
-    return dump_yaml([dump_canonical(r) for r in load(path)])
+    return dump_all([dump_canonical(r) for r in load(path)])
 
 
 def test_the_fixtures_cover_every_provider_and_bootstrap() -> None:

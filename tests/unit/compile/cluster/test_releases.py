@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from lattice_pulumi.cli.render import dump_yaml
 from lattice_pulumi.compile.cluster.addons import CATALOGUE, plan_addons
 from lattice_pulumi.compile.cluster.releases import (
     DEPENDS_ANNOTATION,
@@ -17,6 +16,7 @@ from lattice_pulumi.compile.cluster.releases import (
 )
 from lattice_pulumi.spec import loader
 from lattice_pulumi.spec.cluster import LatticeCluster
+from lattice_pulumi.spec.yamlout import dump_all as dump_yaml
 from tests.conftest import EXAMPLES, ROOT
 from tests.manifests import assert_valid
 from tests.unit.compile.cluster.helpers import example
