@@ -9,6 +9,7 @@ Every layer raises these (and only these) for problems a user can fix; the CLI t
     ├── CompileError         a valid spec that cannot be compiled (unknown reference, ...)
     │   └── PolicyDenied     the Cedar authorizer refused something the spec asks for
     ├── PivotError           a pivot phase failed on one object
+    ├── InstallError         an install phase failed, or its saved progress does not fit
     └── ToolError            an external program or server the project drives failed
 
 Field paths are tuples of keys and list indexes, rendered ``spec.resources.db.keys[1]``.
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "CompileError",
     "FieldPath",
+    "InstallError",
     "LatticeError",
     "PivotError",
     "PolicyDenied",
@@ -134,6 +136,14 @@ class PivotError(LatticeError):
         self.phase = phase
         self.obj = obj
         super().__init__(f"pivot {phase}{' ' + obj if obj else ''}: {message}")
+
+
+class InstallError(LatticeError):
+    """An install or uninstall phase failed, or its saved progress does not fit this run."""
+
+    def __init__(self, message: str, *, phase: str = "") -> None:
+        self.phase = phase
+        super().__init__(f"install {phase}: {message}" if phase else f"install: {message}")
 
 
 class ToolError(LatticeError):

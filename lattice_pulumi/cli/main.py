@@ -6,6 +6,7 @@ import typer
 
 from lattice_pulumi.cli import access as access_commands
 from lattice_pulumi.cli import fleet as fleet_commands
+from lattice_pulumi.cli import install as install_commands
 from lattice_pulumi.cli import mesh as mesh_commands
 from lattice_pulumi.cli import operator as operator_commands
 from lattice_pulumi.cli import pivot as pivot_commands
@@ -30,6 +31,7 @@ mesh_commands.register(app)
 stack_commands.register(app)
 fleet_commands.register(app)
 pivot_commands.register(app)
+install_commands.register(app)
 access_commands.register(app)
 operator_commands.register(app)
 

@@ -4,7 +4,9 @@ Everything is compiled before anything is written, so an error leaves no partial
 CedarPolicy documents among the inputs (and ``--policies``) feed the authorizer. Each
 LatticeCluster is compiled into its Cluster API objects with the CloudProvider its
 ``providerRef`` names (which must be among the inputs); ``--parent-endpoint`` and
-``--parent-ca`` add the bootstrap step a child runs against its parent. ``--plan`` prints
+``--parent-ca`` add the bootstrap step a child runs against its parent; its chart add-ons
+follow as HelmChartProxy objects (``compile.cluster.releases``). LatticeBackupPolicy
+documents become Velero Schedules for the ``--cluster`` they run on. ``--plan`` prints
 each cluster's add-on plan as a table instead of manifests. ``--provisioners`` adds Score
 resource provisioner files before the built-in set; ``--strict`` makes warnings errors.
 """
@@ -18,18 +20,21 @@ import typer
 from rich.table import Table
 
 from lattice_pulumi.cli import output, provisioning
+from lattice_pulumi.compile.backup import compile_backup_policy
 from lattice_pulumi.compile.cluster import (
     Addon,
     ClusterCompileContext,
     compile_cluster,
     plan_addons,
 )
+from lattice_pulumi.compile.cluster.releases import addon_releases
 from lattice_pulumi.compile.context import ClusterInfo, CompileContext
 from lattice_pulumi.compile.service import compile_service
 from lattice_pulumi.errors import CompileError, LatticeError, SpecError, SpecErrors
 from lattice_pulumi.policy import CedarAuthorizer
 from lattice_pulumi.policy.sources import sources_in
 from lattice_pulumi.spec import yamlout
+from lattice_pulumi.spec.backup import LatticeBackupPolicy
 from lattice_pulumi.spec.cluster import LatticeCluster
 from lattice_pulumi.spec.meta import Resource
 from lattice_pulumi.spec.providers import CloudProvider
@@ -51,15 +56,31 @@ def _load(
     return result.resources
 
 
-def _cluster_info(path: Path | None) -> ClusterInfo:
+def _target_cluster(path: Path | None) -> LatticeCluster | None:
     if path is None:
-        return ClusterInfo()
+        return None
     clusters = [r for r in _load([path]) if isinstance(r, LatticeCluster)]
     if len(clusters) != 1:
         raise SpecErrors.of(
             [SpecError(f"expected one LatticeCluster, found {len(clusters)}", (), str(path))]
         )
-    return ClusterInfo.from_cluster(clusters[0])
+    return clusters[0]
+
+
+def _backup_schedules(
+    resources: list[Resource], target: LatticeCluster | None
+) -> list[dict[str, Any]]:
+    """Velero Schedules of the policies, for ``--cluster``; without it they are skipped."""
+    policies = [r for r in resources if isinstance(r, LatticeBackupPolicy)]
+    if target is None:
+        for policy in policies:
+            output.err.print(
+                f"[yellow]warning[/yellow] LatticeBackupPolicy "
+                f"{output.escape(f'{policy.namespace}/{policy.name}')}: skipped, "
+                "--cluster names the cluster whose Velero runs it"
+            )
+        return []
+    return [compile_backup_policy(p, target) for p in policies]
 
 
 def _authorizer(resources: list[Resource]) -> CedarAuthorizer:
@@ -113,7 +134,8 @@ def render(
         if plan:
             _print_plans(resources)
             return
-        info = _cluster_info(cluster)
+        target = _target_cluster(cluster)
+        info = ClusterInfo() if target is None else ClusterInfo.from_cluster(target)
         images = dict(_split_image(i) for i in image or [])
         context = CompileContext.of(
             list(resources),
@@ -135,8 +157,16 @@ def render(
                 compiled = compile_cluster(
                     resource, _cloud_provider(resource, resources), cluster_context
                 )
-                objects += compiled
-                summary.append(f"cluster {resource.name}: {len(compiled)} Cluster API objects")
+                releases = addon_releases(resource)
+                objects += compiled + releases
+                summary.append(
+                    f"cluster {resource.name}: {len(compiled)} Cluster API objects, "
+                    f"{len(releases)} add-on releases"
+                )
+        schedules = _backup_schedules(resources, target)
+        objects += schedules
+        if schedules:
+            summary.append(f"backup policies: {len(schedules)} Velero Schedules")
     except LatticeError as exc:
         output.fail(exc)
     _write(objects, out_dir)

@@ -38,6 +38,9 @@ API_VERSIONS: dict[str, str] = {
     "ReferenceGrant": "gateway.networking.k8s.io/v1beta1",
     # add-ons
     "Certificate": "cert-manager.io/v1",
+    # Cluster API Add-on Provider for Helm: a chart installed into selected clusters
+    "HelmChartProxy": "addons.cluster.x-k8s.io/v1alpha1",
+    "Schedule": "velero.io/v1",
     "ExternalSecret": "external-secrets.io/v1",
     "SecretStore": "external-secrets.io/v1",
     "Password": "generators.external-secrets.io/v1alpha1",

@@ -18,6 +18,11 @@ What turns what on:
 * ``gpu``: NVIDIA GPU operator and HAMi (GPU sharing);
 * any pool with ``min``/``max``: cluster-autoscaler.
 
+Install order is a dependency graph (``DEPENDS_ON``), not list position: ``plan_addons``
+sorts the switched-on add-ons topologically (ties keep ``CATALOGUE`` order) and
+``install_waves`` groups them into waves whose members only need earlier waves.
+``addon_releases`` (module ``releases``) renders the chart add-ons as HelmChartProxy objects.
+
 ``build_cluster_manifests(cluster)`` returns the namespaces (with Pod Security labels), the
 mesh baseline when ``services`` is on, and the cluster-autoscaler (``autoscaler``).
 """
@@ -31,15 +36,19 @@ from lattice_pulumi.compile import apiversions, labels
 from lattice_pulumi.compile.cluster import autoscaler
 from lattice_pulumi.compile.context import ClusterInfo
 from lattice_pulumi.compile.mesh.baseline import compile_mesh_baseline
+from lattice_pulumi.errors import CompileError
 from lattice_pulumi.spec.cluster import LatticeCluster
 
 __all__ = [
     "CATALOGUE",
+    "DEPENDS_ON",
     "LATTICE_NAMESPACE",
     "POD_SECURITY",
     "Addon",
     "build_cluster_manifests",
     "build_namespaces",
+    "install_waves",
+    "order_addons",
     "plan_addons",
 ]
 
@@ -119,6 +128,30 @@ CATALOGUE: dict[str, tuple[str, str, str, str]] = {
     "hami": ("hami", "https://project-hami.github.io/HAMi", "2.6.0", "kube-system"),
 }
 
+# What each add-on needs running first (only those the same plan holds count). The CNI
+# comes first (no pod starts without it); cert-manager issues the webhook certificates of
+# the operators after it; istiod reads Gateway API CRDs; the Istio CNI and ztunnel need
+# istiod; KEDA scales on VictoriaMetrics queries; HAMi runs on the GPU operator's toolkit.
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "cilium": (),
+    "cert-manager": ("cilium",),
+    "aws-cloud-controller-manager": (),
+    "openstack-cloud-controller-manager": (),
+    "gateway-api-crds": (),
+    "istio-base": ("cilium",),
+    "istiod": ("istio-base", "gateway-api-crds", "cert-manager"),
+    "istio-cni": ("istiod",),
+    "ztunnel": ("istio-cni",),
+    "victoria-metrics-operator": ("cert-manager",),
+    "keda": ("cert-manager", "victoria-metrics-operator"),
+    "metrics-server": ("cilium",),
+    "velero": ("cilium",),
+    "external-secrets": ("cert-manager",),
+    "gpu-operator": ("cilium",),
+    "hami": ("gpu-operator",),
+    "cluster-autoscaler": ("cilium",),
+}
+
 # Pod Security level each add-on namespace enforces (node agents need privileged).
 POD_SECURITY: dict[str, str] = {
     LATTICE_NAMESPACE: "restricted",
@@ -137,8 +170,45 @@ def _addon(name: str, reason: str) -> Addon:
     return Addon(name, chart, repo, version, namespace, reason)
 
 
+def _needs(addon: Addon, names: set[str]) -> set[str]:
+    return {dep for dep in DEPENDS_ON.get(addon.name, ()) if dep in names}
+
+
+def order_addons(addons: list[Addon]) -> list[Addon]:
+    """``addons`` sorted so each comes after what it needs; ties keep their given order."""
+    names = {a.name for a in addons}
+    placed: list[Addon] = []
+    done: set[str] = set()
+    pending = list(addons)
+    while pending:
+        ready = next((a for a in pending if _needs(a, names) <= done), None)
+        if ready is None:
+            cycle = ", ".join(sorted(a.name for a in pending))
+            raise CompileError(f"add-on dependencies form a cycle among: {cycle}")
+        placed.append(ready)
+        done.add(ready.name)
+        pending.remove(ready)
+    return placed
+
+
+def install_waves(plan: list[Addon]) -> list[list[Addon]]:
+    """The plan in waves: every add-on of a wave only needs add-ons of earlier waves."""
+    names = {a.name for a in plan}
+    wave_of: dict[str, int] = {}
+    for addon in order_addons(plan):
+        wave_of[addon.name] = 1 + max((wave_of[d] for d in _needs(addon, names)), default=-1)
+    waves: list[list[Addon]] = [[] for _ in range(max(wave_of.values(), default=-1) + 1)]
+    for addon in order_addons(plan):
+        waves[wave_of[addon.name]].append(addon)
+    return waves
+
+
 def plan_addons(cluster: LatticeCluster) -> list[Addon]:
-    """Every add-on the cluster's switches turn on, in install order."""
+    """Every add-on the cluster's switches turn on, in dependency (install) order."""
+    return order_addons(_switched_on(cluster))
+
+
+def _switched_on(cluster: LatticeCluster) -> list[Addon]:
     spec = cluster.spec
     plan = [
         _addon("cilium", "CNI: nodes start without one"),

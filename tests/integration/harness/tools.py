@@ -23,6 +23,8 @@ TOOLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "kube-controller-manager": ("KUBERNETES_VERSION", ("kube-controller-manager",)),
     "kubectl": ("KUBERNETES_VERSION", ("kubectl",)),
     "clusterctl": ("CLUSTER_API_VERSION", ("clusterctl",)),
+    # The Cluster API core manager (core/main.go) and, in crds/, the CRDs it serves.
+    "cluster-api-manager": ("CLUSTER_API_VERSION", ("cluster-api-manager",)),
     "pulumi": ("PULUMI_VERSION", ("bin/pulumi", "bin/pulumi-resource-pulumi-python")),
     "pulumi-resource-kubernetes": ("PULUMI_KUBERNETES_VERSION", ("pulumi-resource-kubernetes",)),
 }

@@ -56,3 +56,32 @@ def test_plan_prints_the_addons_as_a_table() -> None:
     for name in ("cilium", "ztunnel", "velero", "gpu-operator", "cluster-auto"):
         assert name in result.stdout
     assert "apiVersion" not in result.stdout
+
+
+def test_backup_policies_render_as_velero_schedules_for_the_cluster() -> None:
+    production = EXAMPLES / "clusters" / "production.yaml"
+    result = runner.invoke(
+        app, ["render", "-f", str(EXAMPLES / "backups"), "--cluster", str(production)]
+    )
+    assert result.exit_code == 0, result.stderr
+    [schedule] = list(YAML(typ="safe").load_all(result.stdout))
+    assert (schedule["kind"], schedule["metadata"]["name"]) == (
+        "Schedule",
+        "lattice-system-nightly",
+    )
+    assert "backup policies: 1 Velero Schedules" in result.stderr
+
+
+def test_backup_policies_without_a_cluster_are_skipped_with_a_warning() -> None:
+    result = runner.invoke(app, ["render", "-f", str(EXAMPLES / "backups")])
+    assert result.exit_code == 0, result.stderr
+    assert not [o for o in YAML(typ="safe").load_all(result.stdout) if o]
+    assert "LatticeBackupPolicy lattice-system/nightly: skipped" in result.stderr
+
+
+def test_clusters_render_with_their_addon_releases() -> None:
+    result = runner.invoke(app, ["render", "-f", str(EXAMPLES / "clusters" / "docker-dev.yaml")])
+    assert result.exit_code == 0, result.stderr
+    kinds = [o["kind"] for o in YAML(typ="safe").load_all(result.stdout)]
+    assert kinds.count("HelmChartProxy") == 6
+    assert "add-on releases" in result.stderr
