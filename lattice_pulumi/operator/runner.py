@@ -79,12 +79,20 @@ async def _serve_probes(
     return runner
 
 
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 async def run_operator(config: OperatorConfig, stop: asyncio.Event) -> int:
     """Run until ``stop`` is set (0) or the Lease is lost (1)."""
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request otherwise
+    client = kube.connect(config.kubeconfig, timeout=30.0)
+    previous_kubeconfig = os.environ.get("KUBECONFIG")
     if config.kubeconfig is not None:
         os.environ["KUBECONFIG"] = str(config.kubeconfig)  # kopf's own login reads it
-    client = kube.connect(config.kubeconfig, timeout=30.0)
     operator = Operator(client, cluster=ClusterInfo(name=config.cluster), workers=config.workers)
     ready, leading = asyncio.Event(), asyncio.Event()
     probes = await _serve_probes(operator, config, ready, leading)
@@ -108,6 +116,7 @@ async def run_operator(config: OperatorConfig, stop: asyncio.Event) -> int:
         if leading.is_set():
             await elector.release()
         await probes.cleanup()
+        _restore_env("KUBECONFIG", previous_kubeconfig)
         await client.aclose()
     return code
 

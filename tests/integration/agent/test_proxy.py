@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from conftest import CellFactory, RunningAgents, eventually
+from conftest import CellFactory, RunningAgents, eventually, issue_credentials
 from harness.control_plane import ControlPlane
 from proxy_support import (
     AGENT_ACCOUNT,
@@ -374,8 +374,6 @@ def test_cell_serve_refuses_bad_policies_and_serves_nothing(tmp_path: Path) -> N
 async def test_an_agent_of_protocol_1_1_still_connects_but_gets_no_proxied_requests(
     cell_factory: CellFactory, agents: RunningAgents, ca: pki.CertificateAuthority
 ) -> None:
-    from conftest import issue_credentials
-
     from lattice_pulumi.cell import CellError
     from lattice_pulumi.protocol import ProtocolVersion, pb
 
