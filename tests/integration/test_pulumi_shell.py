@@ -1,0 +1,165 @@
+"""``pulumi up`` from a shell, as a user types it, against a real control plane.
+
+Each test runs the built ``pulumi`` CLI in a project folder (the Python language host runs
+the program, ``pulumi-resource-kubernetes`` applies it) with the target kubeconfig passed as
+stack config, then checks the cluster with the harness client: every object the stack
+manages exists, a preview afterwards changes nothing, ``destroy`` removes them. Workloads
+cannot become ready here (no kubelet or scheduler), so the programs' ``skipAwait`` config is
+set. One control plane serves the module (with the garbage collector: deletes cascade).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from harness.control_plane import ControlPlane
+from harness.crds import install_crds, shared_crd
+from harness.kube import KubeClient
+from harness.pulumi_engine import PulumiEngine
+from harness.pulumi_shell import (
+    ObjectId,
+    PulumiShell,
+    change_summary,
+    changed_steps,
+    managed_objects,
+    open_stack,
+)
+
+from tests.conftest import EXAMPLES, ROOT
+
+pytestmark = pytest.mark.integration
+
+WEBAPP_CRDS = [
+    ("cilium.io", "CiliumNetworkPolicy"),
+    ("security.istio.io", "AuthorizationPolicy"),
+    ("security.istio.io", "PeerAuthentication"),
+    ("external-secrets.io", "ExternalSecret"),
+    ("keda.sh", "ScaledObject"),
+    ("gateway.networking.k8s.io", "Gateway"),
+    ("gateway.networking.k8s.io", "HTTPRoute"),
+    ("cert-manager.io", "Certificate"),
+]
+SHOP = "shop"
+TOKEN = "tok-6f1d0c2e-never-in-state"
+
+
+@pytest.fixture(scope="module")
+def plane(control_plane_factory: Callable[..., ControlPlane], crd_schemas: Path) -> ControlPlane:
+    """A control plane of this module's own, with the CRDs the example services use."""
+    control_plane = control_plane_factory("pulumi-shell")
+    install_crds(control_plane.client, [shared_crd(g, k, crd_schemas) for g, k in WEBAPP_CRDS])
+    for name in ("webapp", SHOP):
+        control_plane.client.apply(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        )
+    return control_plane
+
+
+@pytest.fixture
+def stack_of(
+    pulumi_shell_engine: PulumiEngine, tmp_path: Path
+) -> Iterator[Callable[[Path], PulumiShell]]:
+    """``stack_of(project_dir)``: a new stack ``it`` of that project; removed afterwards."""
+    opened: list[PulumiShell] = []
+
+    def open_in(project_dir: Path) -> PulumiShell:
+        shell = open_stack(pulumi_shell_engine, project_dir, "it", tmp_path / "config")
+        opened.append(shell)
+        return shell
+
+    yield open_in
+    for shell in opened:
+        shell.remove()
+
+
+def _exists(kube: KubeClient, obj: ObjectId) -> bool:
+    api_version, kind, namespace, name = obj
+    return kube.find(api_version, kind, name, namespace or None) is not None
+
+
+def _assert_all_exist(kube: KubeClient, objects: list[ObjectId]) -> None:
+    missing = [o for o in objects if not _exists(kube, o)]
+    assert missing == [], f"managed by the stack but not in the cluster: {missing}"
+
+
+def _assert_all_gone(kube: KubeClient, objects: list[ObjectId]) -> None:
+    for obj in objects:
+        kube.wait_for(lambda obj=obj: not _exists(kube, obj), timeout=60, what=f"{obj} gone")
+
+
+def _assert_no_changes(shell: PulumiShell) -> None:
+    preview = shell.preview_json()
+    assert changed_steps(preview) == [], json.dumps(change_summary(preview))
+    assert set(change_summary(preview)) == {"same"}
+
+
+def _secret_value(kube: KubeClient, name: str, key: str) -> str:
+    data = kube.get("v1", "Secret", name, SHOP)["data"]
+    return base64.b64decode(data[key]).decode()
+
+
+def test_root_program_up_preview_destroy(
+    plane: ControlPlane, stack_of: Callable[[Path], PulumiShell]
+) -> None:
+    shell = stack_of(ROOT)
+    shell.config_set("lattice-webapp:kubeconfig", str(plane.kubeconfig_path))
+    shell.config_set("lattice-webapp:skipAwait", "true")
+
+    shell.up()
+    objects = managed_objects(shell.export())
+    compiled = [name for names in shell.outputs()["objects"].values() for name in names]
+    assert len(objects) == len(compiled) > 20
+    assert {("apps/v1", "Deployment", "webapp", n) for n in ("api", "frontend", "worker")} <= set(
+        objects
+    )
+    _assert_all_exist(plane.client, objects)
+
+    _assert_no_changes(shell)
+
+    shell.destroy()
+    _assert_all_gone(plane.client, objects)
+    assert managed_objects(shell.export()) == []
+
+
+def test_python_program_outputs_secrets_and_a_config_change(
+    plane: ControlPlane, stack_of: Callable[[Path], PulumiShell]
+) -> None:
+    kube = plane.client
+    shell = stack_of(EXAMPLES / "python-program")
+    shell.config_set("lattice-python-program:kubeconfig", str(plane.kubeconfig_path))
+    shell.config_set("lattice-python-program:skipAwait", "true")
+    shell.config_set("lattice-python-program:workers", "2")
+    shell.config_set("lattice-python-program:apiToken", TOKEN, secret=True)
+
+    up = shell.up()
+    assert TOKEN not in up.stdout + up.stderr
+    objects = managed_objects(shell.export())
+    _assert_all_exist(kube, objects)
+    api_url = f"http://api.{SHOP}.svc.cluster.local:8080"
+    assert shell.outputs()["apiUrl"] == api_url
+    # The api's url Output flowed into the frontend's and the workers' environment.
+    assert _secret_value(kube, "frontend-main-input-env", "API_URL") == api_url
+    assert _secret_value(kube, "worker-1-main-input-env", "API_URL") == api_url
+    # The secret reached the cluster, and the state holds it only as ciphertext.
+    assert _secret_value(kube, "api-main-input-env", "API_TOKEN") == TOKEN
+    state = json.dumps(shell.export())
+    assert TOKEN not in state
+    assert "ciphertext" in state
+    assert TOKEN not in shell.config_file.read_text()
+
+    _assert_no_changes(shell)
+
+    shell.config_set("lattice-python-program:apiReplicas", "3")
+    preview = shell.preview_json()
+    steps = changed_steps(preview)
+    assert [op for op, _ in steps] == ["update"], steps
+    assert steps[0][1].endswith("$kubernetes:apps/v1:Deployment::api-api"), steps
+    shell.up()
+    assert kube.get("apps/v1", "Deployment", "api", SHOP)["spec"]["replicas"] == 3
+
+    shell.destroy()
+    _assert_all_gone(kube, objects)
