@@ -13,7 +13,7 @@ import (
 
 func main() {
 	// -v is honoured while the command is built (plugins, .kuberc), not only after parsing.
-	_ = logs.GlogSetter(cmd.GetLogVerbosity(os.Args))
+	_, _ = logs.GlogSetter(cmd.GetLogVerbosity(os.Args))
 	if err := cli.RunNoErrOutput(cmd.NewDefaultKubectlCommand()); err != nil {
 		util.CheckErr(err)
 	}
