@@ -36,25 +36,45 @@ class PulumiShell:
     config_file: Path
     timeout: float = 600.0
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """``pulumi ARGS`` in the project folder for this stack (non-interactive)."""
+    def command(self, *args: str) -> list[str]:
+        """The command line of ``pulumi ARGS`` for this stack (non-interactive)."""
         command = ["pulumi", *args, "--stack", self.stack, "--non-interactive"]
         if args[0] in _WITH_CONFIG:
             command += ["--config-file", str(self.config_file)]
-        env = {**os.environ, **self.engine.env}
-        done = subprocess.run(
-            command,
+        return command
+
+    def run(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``pulumi ARGS`` in the project folder, waited for (``env`` overrides variables)."""
+        return self.wait(self.start(*args, env=env), check=check)
+
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """``pulumi ARGS`` in the project folder, in the background (see ``wait``)."""
+        return subprocess.Popen(
+            self.command(*args),
             cwd=self.project_dir,
-            env=env,
-            capture_output=True,
+            env={**os.environ, **self.engine.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=self.timeout,
-            check=False,
         )
+
+    def wait(
+        self, process: subprocess.Popen[str], *, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Wait for a started command; raise PulumiCommandFailed (with its output) if it failed."""
+        try:
+            stdout, stderr = process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+        args = [str(a) for a in process.args]  # type: ignore[union-attr]
+        done = subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
         if check and done.returncode != 0:
             raise PulumiCommandFailed(
-                f"{' '.join(command)} exited {done.returncode}\n"
-                f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+                f"{' '.join(args)} exited {done.returncode}\n"
+                f"--- stdout\n{stdout}\n--- stderr\n{stderr}"
             )
         return done
 
@@ -70,6 +90,14 @@ class PulumiShell:
     def preview_json(self, *extra: str) -> dict[str, Any]:
         """``pulumi preview --json``, parsed (steps, changeSummary, diagnostics)."""
         result: dict[str, Any] = json.loads(self.run("preview", "--json", *extra).stdout)
+        return result
+
+    def refresh_preview_json(self) -> dict[str, Any]:
+        """``pulumi refresh --preview-only --json``, parsed: what refresh would record."""
+        # The engine fixture skips confirmations (as --yes), which --preview-only refuses.
+        no_skip = {"PULUMI_SKIP_CONFIRMATIONS": "false"}
+        done = self.run("refresh", "--preview-only", "--json", env=no_skip)
+        result: dict[str, Any] = json.loads(done.stdout)
         return result
 
     def destroy(self) -> subprocess.CompletedProcess[str]:
@@ -108,9 +136,16 @@ def change_summary(preview: dict[str, Any]) -> dict[str, int]:
     return summary
 
 
+# Step operations that change nothing: unchanged resources, reads of existing objects
+# (``Resource.get``), which every run repeats, and a refresh that found no drift.
+UNCHANGED_OPS = frozenset({"same", "read", "refresh"})
+
+
 def changed_steps(preview: dict[str, Any]) -> list[tuple[str, str]]:
-    """(op, URN) of every step of a preview that is not ``same``."""
-    return [(s["op"], s["urn"]) for s in preview.get("steps", []) if s.get("op") != "same"]
+    """(op, URN) of every step of a preview that changes something."""
+    return [
+        (s["op"], s["urn"]) for s in preview.get("steps", []) if s.get("op") not in UNCHANGED_OPS
+    ]
 
 
 ObjectId = tuple[str, str, str, str]
