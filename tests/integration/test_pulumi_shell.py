@@ -270,3 +270,81 @@ def test_cluster_program_registers_cluster_api_objects_and_refresh_sees_drift(
 
     shell.destroy()
     assert kube.find(*CLUSTER[:2], CLUSTER[2], CLUSTER[3]) is None
+
+
+def _shop_objects(shell: PulumiShell) -> set[ObjectId]:
+    return set(managed_objects(shell.export()))
+
+
+def test_yaml_program_creates_what_the_python_program_creates(
+    plane: ControlPlane, stack_of: Callable[[Path], PulumiShell]
+) -> None:
+    kube = plane.client
+    python = stack_of(EXAMPLES / "python-program")
+    python.config_set("lattice-python-program:kubeconfig", str(plane.kubeconfig_path))
+    python.config_set("lattice-python-program:skipAwait", "true")
+    python.config_set("lattice-python-program:workers", "2")
+    python.up()
+    from_python = _shop_objects(python)
+    python.destroy()
+    _assert_all_gone(kube, sorted(from_python))
+
+    yaml = stack_of(EXAMPLES / "yaml-program")
+    yaml.config_set("lattice-yaml-program:kubeconfig", str(plane.kubeconfig_path))
+    yaml.config_set("lattice-yaml-program:skipAwait", "true")
+    yaml.up()
+    from_yaml = _shop_objects(yaml)
+    assert from_yaml == from_python
+    _assert_all_exist(kube, sorted(from_yaml))
+    api_url = f"http://api.{SHOP}.svc.cluster.local:8080"
+    assert yaml.outputs()["apiUrl"] == api_url
+    assert _secret_value(kube, "frontend-main-input-env", "API_URL") == api_url
+    _assert_no_changes(yaml)
+    yaml.destroy()
+    _assert_all_gone(kube, sorted(from_yaml))
+
+
+BAD_YAML_PROGRAM = """\
+name: lattice-bad-spec
+runtime: yaml
+packages:
+  lattice: {plugin}
+resources:
+  shop:
+    type: pulumi:providers:kubernetes
+    properties:
+      kubeconfig: {kubeconfig}
+  api:
+    type: lattice:index:LatticeService
+    properties:
+      namespace: shop
+      spec:
+        replicas: many
+        containers:
+          main:
+            image: ghcr.io/example/shop-api:1.0
+    options:
+      providers:
+        - ${{shop}}
+"""
+
+
+def test_yaml_program_with_a_bad_spec_fails_with_our_error(
+    plane: ControlPlane, stack_of: Callable[[Path], PulumiShell], tmp_path: Path
+) -> None:
+    project = tmp_path / "bad-spec"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        BAD_YAML_PROGRAM.format(
+            plugin=ROOT / "components" / "bin", kubeconfig=plane.kubeconfig_path
+        )
+    )
+    shell = stack_of(project)
+    failed = shell.run("up", "--yes", "--skip-preview", check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    expected = "<api> spec.replicas: expected a valid integer"
+    assert expected in output, output
+    assert "got 'many'" in output
+    assert "Traceback" not in output, output
+    assert plane.client.find("apps/v1", "Deployment", "api", SHOP) is None
