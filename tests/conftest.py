@@ -15,7 +15,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-SHARED_CRD_SCHEMAS = ROOT.parent / "shared" / "crd-schemas"
+# LATTICE_CRD_SCHEMAS overrides the fallback's place (a git worktree is not next to ../shared).
+SHARED_CRD_SCHEMAS = Path(
+    os.environ.get("LATTICE_CRD_SCHEMAS") or ROOT.parent / "shared" / "crd-schemas"
+)
 
 
 def fetched_crd_schemas() -> Path:

@@ -11,6 +11,7 @@ from lattice_pulumi.agent.credentials import AgentCredentials
 from lattice_pulumi.agent.enrol import EnrolmentError, enrol
 from lattice_pulumi.agent.events import EventBuffer
 from lattice_pulumi.agent.health import HealthWatcher, health_from_nodes
+from lattice_pulumi.agent.proxy import KubeProxy
 from lattice_pulumi.agent.secret_store import BootstrapSecret, SecretCredentialStore
 from lattice_pulumi.agent.status import StatusHolder, StatusSource
 
@@ -25,6 +26,7 @@ __all__ = [
     "EnrolmentError",
     "EventBuffer",
     "HealthWatcher",
+    "KubeProxy",
     "SecretCredentialStore",
     "StatusHolder",
     "StatusSource",

@@ -15,13 +15,13 @@ import logging
 import random
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import grpc
 
 from lattice_pulumi import pki
-from lattice_pulumi.agent import commands
+from lattice_pulumi.agent import commands, proxy
 from lattice_pulumi.agent.backoff import Backoff
 from lattice_pulumi.agent.config import AgentConfig
 from lattice_pulumi.agent.credentials import AgentCredentials
@@ -35,6 +35,12 @@ from lattice_pulumi.protocol import (
     check_compatible,
     pb,
     pb_grpc,
+)
+from lattice_pulumi.protocol.tunnel import (
+    StreamCancelled,
+    StreamTable,
+    TunnelStream,
+    clamp_window,
 )
 
 __all__ = ["Agent", "AgentError"]
@@ -73,7 +79,12 @@ class Agent:
         subtree: Callable[[], pb.SubtreeState] | None = None,
         handler: commands.CommandHandler | None = None,
         rng: random.Random | None = None,
+        kube_proxy: proxy.Backend | None = None,
+        forward: proxy.Backend | None = None,
     ) -> None:
+        """``kube_proxy`` answers tunnelled API requests for this cluster (see
+        :class:`lattice_pulumi.agent.proxy.KubeProxy`); ``forward`` those for clusters below
+        it (given by a mid-level cell). Without them such requests get a 502 Status."""
         self.config = config
         self.events = EventBuffer(config.event_buffer_size)
         self.backoff = Backoff(config.backoff_initial, config.backoff_max, rng=rng)
@@ -88,10 +99,18 @@ class Agent:
         self._wake = asyncio.Event()
         self._control: deque[pb.AgentMessage] = deque()
         self._sequence = 0
+        self._kube_proxy = kube_proxy
+        self._forward = forward
+        self._streams = StreamTable()
 
     @property
     def credentials(self) -> AgentCredentials:
         return self._credentials
+
+    @property
+    def proxy_streams(self) -> list[TunnelStream]:
+        """The tunnelled requests this agent is answering now."""
+        return self._streams.get_streams()
 
     def emit(
         self,
@@ -183,6 +202,7 @@ class Agent:
             session_id=uuid.uuid4().hex,
             provider=self.config.provider,
             role=self.config.role,
+            labels=dict(self.config.labels),
         )
         first = self._envelope()
         first.hello.CopyFrom(hello)
@@ -259,18 +279,55 @@ class Agent:
 
     async def _read_loop(self, call: Any) -> None:
         running: set[asyncio.Task[None]] = set()
+        self._streams = StreamTable()
         try:
             while True:
                 command = await call.read()
                 if command is grpc.aio.EOF:
                     return
-                task = asyncio.create_task(self._answer(command))
+                if command.WhichOneof("body") == "proxy":
+                    coro = self._proxy_frame(command.proxy)
+                    if coro is None:
+                        continue
+                    task = asyncio.create_task(coro)
+                else:
+                    task = asyncio.create_task(self._answer(command))
                 running.add(task)
                 task.add_done_callback(running.discard)
         finally:
+            self._streams.abandon_all("the session with the cell ended")
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+
+    def _proxy_frame(self, frame: pb.ProxyFrame) -> Coroutine[Any, Any, None] | None:
+        """Deliver a frame to its stream; a start frame gives the coroutine serving it."""
+        if frame.WhichOneof("kind") != "start":
+            self._streams.deliver(frame)  # frames of a finished stream are dropped
+            return None
+        stream = TunnelStream(frame.stream_id, self._send_proxy, clamp_window(frame.start.window))
+        try:
+            self._streams.add(stream)
+        except StreamCancelled as exc:
+            refused = pb.ProxyFrame(stream_id=frame.stream_id)
+            refused.cancel.reason = str(exc)
+            return self._send_proxy(refused)
+        if frame.last:  # no request body follows
+            stream.deliver(pb.ProxyFrame(stream_id=frame.stream_id, end=pb.ProxyEnd()))
+        return self._serve_stream(frame.start, stream)
+
+    async def _serve_stream(self, start: pb.ProxyStart, stream: TunnelStream) -> None:
+        try:
+            await proxy.serve_stream(
+                self.config.cluster, start, stream, self._kube_proxy, self._forward
+            )
+        finally:
+            self._streams.remove(stream)
+
+    async def _send_proxy(self, frame: pb.ProxyFrame) -> None:
+        message = self._envelope()
+        message.proxy.CopyFrom(frame)
+        self._send(message)
 
     async def _answer(self, command: pb.CellCommand) -> None:
         reply = await commands.answer(command, self._status, self._subtree, self._handler)

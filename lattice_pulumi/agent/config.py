@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from lattice_pulumi import __version__
 from lattice_pulumi.pki import validate_cluster_name
@@ -30,6 +31,8 @@ class AgentConfig:
     role: str = "leaf"  # "parent" when this cluster also runs a cell for children
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     tls_server_name: str | None = None  # when the endpoint's host is not in the cell cert
+    # The cluster's labels, told to the cell in Hello (Cedar policies read them as tags).
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         validate_cluster_name(self.cluster)

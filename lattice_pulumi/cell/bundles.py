@@ -9,17 +9,14 @@ node's post-boot script and the agent can use the same token, in that order.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.scalarstring import LiteralScalarString
 
 from lattice_pulumi import pki
 from lattice_pulumi.cell.config import CellConfig
 from lattice_pulumi.cell.errors import CellError
 from lattice_pulumi.compile.agent import AgentParent, compile_agent_bundle
+from lattice_pulumi.spec import yamlout
 
 if TYPE_CHECKING:
     from lattice_pulumi.cell.enrolment import TokenStore
@@ -53,25 +50,10 @@ def token_cluster(tokens: TokenStore, token: str) -> str:
     raise CellError("token store swallowed the check")  # a store that suppresses errors
 
 
-def _literal(node: Any) -> Any:
-    """Multi-line strings (the CA bundle) as ``|`` blocks; everything else unchanged."""
-    if isinstance(node, dict):
-        return {key: _literal(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_literal(value) for value in node]
-    if isinstance(node, str) and "\n" in node.rstrip("\n") and " \n" not in node:
-        return LiteralScalarString(node)
-    return node
-
-
 def dump_bundle(objects: list[dict[str, Any]]) -> str:
-    """A multi-document YAML stream, keys in the order the compiler wrote them."""
-    yaml = YAML(typ="rt")
-    yaml.default_flow_style = False
-    yaml.width = 4096
-    stream = io.StringIO()
-    yaml.dump_all([_literal(obj) for obj in objects], stream)
-    return stream.getvalue()
+    """The bundle as YAML that the node's kubectl reads as written (the CA bundle as a
+    ``|`` block), keys in the order the compiler wrote them."""
+    return yamlout.dump_all(objects, literal_blocks=True)
 
 
 class AgentBundles:

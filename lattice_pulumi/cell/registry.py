@@ -46,6 +46,7 @@ class ClusterRecord:
     last_heartbeat_ms: int = 0
     subtree: tuple[pb.SubtreeCluster, ...] = ()
     events: deque[pb.Event] = field(default_factory=lambda: deque(maxlen=_EVENTS_KEPT))
+    labels: dict[str, str] = field(default_factory=dict)
 
     def summary(self, parent: str) -> pb.SubtreeCluster:
         return pb.SubtreeCluster(
@@ -60,6 +61,7 @@ class ClusterRecord:
             role=self.role,
             agent_version=self.agent_version,
             first_seen_unix_ms=self.first_seen_ms,
+            labels=self.labels,
         )
 
 
@@ -76,6 +78,25 @@ class ClusterRegistry:
 
     def get_clusters(self) -> list[ClusterRecord]:
         return [self._records[k] for k in sorted(self._records)]
+
+    def route_to(self, name: str) -> tuple[str, pb.SubtreeCluster | None] | None:
+        """The direct child through which ``name`` is reached and, for a cluster further
+        down, what was reported about it; ``None`` when ``name`` is not below this cell."""
+        if name in self._records:
+            return name, None
+        for record in self.get_clusters():
+            for entry in record.subtree:
+                if entry.name == name:
+                    return record.name, entry
+        return None
+
+    def labels_of(self, name: str) -> dict[str, str] | None:
+        """The labels ``name`` declared (directly or as reported from below), if known."""
+        route = self.route_to(name)
+        if route is None:
+            return None
+        child, entry = route
+        return dict(entry.labels) if entry is not None else dict(self._records[child].labels)
 
     def subtree_snapshot(self) -> pb.SubtreeState:
         """Every cluster below this cell: direct children, then what each reported below it."""
@@ -107,6 +128,7 @@ class ClusterRegistry:
         record.role = hello.role or "leaf"
         record.first_seen_ms = record.first_seen_ms or _now_ms()
         record.certificate_fingerprint = fingerprint
+        record.labels = dict(hello.labels)
         self._notify()
         return record
 

@@ -26,6 +26,7 @@ from lattice_pulumi.cell.errors import CellError
 from lattice_pulumi.cell.fleet import FleetService
 from lattice_pulumi.cell.registry import ClusterRegistry
 from lattice_pulumi.cell.service import AgentService
+from lattice_pulumi.cell.tunnel import ProxyTunnels
 from lattice_pulumi.protocol import channel_options, pb, pb_grpc
 
 __all__ = ["CellError", "CellServer"]
@@ -52,6 +53,7 @@ class CellServer:
         self._server_certificate = server_certificate
         self._service = AgentService(config, authority, self.registry)
         self.fleet = FleetService(config, self.registry, status)
+        self.tunnels = ProxyTunnels(self._service, self.registry)
         self._server: grpc.aio.Server | None = None
         self._liveness: asyncio.Task[None] | None = None
         self.port = 0

@@ -26,7 +26,14 @@ from lattice_pulumi import pki
 from lattice_pulumi.cell.config import CellConfig
 from lattice_pulumi.cell.errors import CellError
 from lattice_pulumi.cell.registry import ClusterRegistry
-from lattice_pulumi.protocol import ProtocolVersion, ProtocolVersionError, check_compatible, pb
+from lattice_pulumi.protocol import (
+    CURRENT,
+    ProtocolVersion,
+    ProtocolVersionError,
+    check_compatible,
+    pb,
+)
+from lattice_pulumi.protocol.tunnel import StreamTable
 
 __all__ = ["AgentService", "Session"]
 
@@ -52,6 +59,9 @@ class Session:
     pending: dict[str, asyncio.Future[pb.CommandReply]] = field(default_factory=dict)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     last_heartbeat: float = field(default_factory=time.monotonic)  # monotonic seconds
+    protocol: ProtocolVersion = CURRENT
+    # Tunnelled API requests open on this session (see lattice_pulumi.cell.tunnel).
+    streams: StreamTable = field(default_factory=StreamTable)
 
 
 class AgentService:
@@ -115,7 +125,10 @@ class AgentService:
             raise _Rejected(grpc.StatusCode.FAILED_PRECONDITION, str(exc)) from exc
 
         session = Session(
-            identity.name, uuid.uuid4().hex, asyncio.Queue(self._config.command_queue_size)
+            identity.name,
+            uuid.uuid4().hex,
+            asyncio.Queue(self._config.command_queue_size),
+            protocol=remote,
         )
         previous = self.sessions.get(identity.name)
         if previous is not None:
@@ -132,6 +145,7 @@ class AgentService:
         finally:
             if self.sessions.get(identity.name) is session:
                 del self.sessions[identity.name]
+            session.streams.abandon_all(f"cluster {identity.name!r} disconnected")
             for future in session.pending.values():
                 if not future.done():
                     future.set_exception(
@@ -174,6 +188,8 @@ class AgentService:
                 self._registry.subtree(name, msg.subtree)
             elif kind == "event":
                 self._registry.event(name, msg.event)
+            elif kind == "proxy":
+                session.streams.deliver(msg.proxy)  # frames of a finished stream are dropped
             elif kind == "reply":
                 future = session.pending.pop(msg.reply.request_id, None)
                 if future is not None and not future.done():

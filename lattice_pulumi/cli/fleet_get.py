@@ -9,7 +9,6 @@ address is not in the cell's certificate). ``-o json|yaml`` print data instead o
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,11 +17,11 @@ from typing import Annotated, Any
 
 import grpc
 import typer
-from ruamel.yaml import YAML
 
 from lattice_pulumi.cli import fleet_view, output
 from lattice_pulumi.errors import LatticeError
 from lattice_pulumi.protocol import channel_options, pb, pb_grpc
+from lattice_pulumi.spec import yamlout
 
 __all__ = ["CellEndpoint", "fetch_fleet", "register"]
 
@@ -105,11 +104,16 @@ def _print_data(data: Any, fmt: Format) -> None:
     if fmt is Format.json:
         output.print_json(data)
         return
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    output.out.print(stream.getvalue(), end="", markup=False, highlight=False)
+    output.out.print(yamlout.dump(_sorted(data)), end="", markup=False, highlight=False)
+
+
+def _sorted(data: Any) -> Any:
+    """Keys sorted at every level, as in the JSON output."""
+    if isinstance(data, dict):
+        return {key: _sorted(data[key]) for key in sorted(data)}
+    if isinstance(data, list):
+        return [_sorted(item) for item in data]
+    return data
 
 
 def get_clusters(

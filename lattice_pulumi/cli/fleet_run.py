@@ -52,7 +52,7 @@ from lattice_pulumi.cell import (
     EnrolmentServer,
 )
 from lattice_pulumi.cell.state import write_private
-from lattice_pulumi.cli import output
+from lattice_pulumi.cli import fleet_proxy, output
 from lattice_pulumi.compile.agent import AGENT_IMAGE, NAMESPACE
 from lattice_pulumi.errors import LatticeError
 from lattice_pulumi.protocol import pb
@@ -270,12 +270,38 @@ def serve(
         typer.Option("--agent-image", envvar="LATTICE_CELL_AGENT_IMAGE", help="Agent image."),
     ] = None,
     kubeconfig: Kubeconfig = None,
+    proxy_port: fleet_proxy.ProxyPortOption = None,
+    policies: fleet_proxy.PoliciesOption = None,
+    token_audience: fleet_proxy.TokenAudienceOption = None,
+    review_kubeconfig: fleet_proxy.ReviewKubeconfigOption = None,
+    audit_log: fleet_proxy.AuditLogOption = None,
+    label: fleet_proxy.LabelsOption = None,
+    oidc_issuer: fleet_proxy.OIDCIssuerOption = None,
+    oidc_client_id: fleet_proxy.OIDCClientOption = None,
+    oidc_ca: fleet_proxy.OIDCCAOption = None,
 ) -> None:
     """Serve agents (mTLS gRPC), enrolment, bootstrap bundles and the fleet view until stopped.
 
     With ``--parent``, the upstream agent reports this cluster's nodes (``--kubeconfig``, or
-    the pod's service account in a pod) like ``agent run``; a root cell watches nothing.
+    the pod's service account in a pod) like ``agent run``, relays API requests for this
+    cluster and forwards those for clusters below; a root cell watches nothing. With
+    ``--proxy-port`` the cell also serves the HTTPS API proxy (``cli.fleet_proxy``).
     """
+    try:
+        labels = fleet_proxy.parse_labels(label)
+    except LatticeError as exc:
+        output.fail(exc, code=2)
+    proxy_options = fleet_proxy.ProxyOptions(
+        port=proxy_port,
+        policies=policies or [],
+        audiences=token_audience or [],
+        review_kubeconfig=review_kubeconfig or kubeconfig,
+        audit_log=audit_log,
+        host=host,
+        oidc_issuer=oidc_issuer,
+        oidc_client_id=oidc_client_id,
+        oidc_ca=oidc_ca,
+    )
     if (parent is None) != (parent_credentials is None):
         output.fail(LatticeError("--parent and --parent-credentials-dir go together"), code=2)
     names = san or [host, *(["localhost"] if host in ("127.0.0.1", "::1") else [])]
@@ -284,12 +310,14 @@ def serve(
         if parent is None:
             status = StatusHolder()
             status.state = pb.CLUSTER_STATE_UNSPECIFIED  # a root cell watches no cluster
-            await _serve_cell(stop, status)
+            await _serve_cell(stop, status, None)
             return
-        async with _watched_cluster(kubeconfig, NAMESPACE, heartbeat_interval) as (_, status):
-            await _serve_cell(stop, status)
+        async with _watched_cluster(kubeconfig, NAMESPACE, heartbeat_interval) as watched:
+            await _serve_cell(stop, watched[1], watched[0])
 
-    async def _serve_cell(stop: asyncio.Event, status: StatusHolder) -> None:
+    async def _serve_cell(
+        stop: asyncio.Event, status: StatusHolder, client: AsyncClient | None
+    ) -> None:
         state = CellState.open(state_dir, name)
         authority = pki.CellAuthority(state.ca)
         certificate = state.ca.issue_server_certificate(names)
@@ -312,25 +340,36 @@ def serve(
         upstream: Agent | None = None
         if parent is not None and parent_credentials is not None:
             agent_config = _agent_config(
-                name, parent, heartbeat_interval, provider=provider, role="parent"
+                name, parent, heartbeat_interval, provider=provider, role="parent", labels=labels
             )
             credentials = _load_credentials(parent_credentials)
+            local, forward = fleet_proxy.agent_backends(client, cell)
             upstream = Agent(
-                agent_config, credentials, status, subtree=cell.registry.subtree_snapshot
+                agent_config,
+                credentials,
+                status,
+                subtree=cell.registry.subtree_snapshot,
+                kube_proxy=local,
+                forward=forward,
             )
         serving = state_dir / SERVING_FILE
         serving.unlink(missing_ok=True)
         await cell.start()
         try:
             enrolment.start()
-            serving.write_text(json.dumps({"grpc": cell.endpoint, "enrol": enrolment.url}))
-            output.err.print(
-                f"cell {name} serving on {cell.endpoint}, enrolment on {enrolment.url}",
-                markup=False,
-            )
-            if upstream is not None:
-                await _hold_agent(upstream, parent_credentials, stop)
-            await stop.wait()
+            async with fleet_proxy.serving_proxy(proxy_options, cell, certificate) as proxy:
+                served = {"grpc": cell.endpoint, "enrol": enrolment.url}
+                if proxy is not None:
+                    served["proxy"] = proxy.url
+                serving.write_text(json.dumps(served))
+                output.err.print(
+                    f"cell {name} serving on {cell.endpoint}, enrolment on {enrolment.url}"
+                    + (f", API proxy on {proxy.url}" if proxy is not None else ""),
+                    markup=False,
+                )
+                if upstream is not None:
+                    await _hold_agent(upstream, parent_credentials, stop)
+                await stop.wait()
         finally:
             serving.unlink(missing_ok=True)
             await asyncio.to_thread(enrolment.stop)
@@ -404,8 +443,16 @@ def run_agent(
             "('' to leave it).",
         ),
     ] = BOOTSTRAP_SECRET,
+    label: fleet_proxy.LabelsOption = None,
 ) -> None:
-    """Enrol if needed, then hold the session with the parent cell until signalled."""
+    """Enrol if needed, then hold the session with the parent cell until signalled.
+
+    With a Kubernetes API it also relays the API proxy's requests, as each caller.
+    """
+    try:
+        labels = fleet_proxy.parse_labels(label)
+    except LatticeError as exc:
+        output.fail(exc, code=2)
     config = _agent_config(
         cluster,
         endpoint,
@@ -415,6 +462,7 @@ def run_agent(
         provider=provider,
         kubernetes_version=kubernetes_version,
         tls_server_name=tls_server_name,
+        labels=labels,
     )
 
     async def main(stop: asyncio.Event) -> None:
@@ -436,7 +484,8 @@ def run_agent(
             credentials, stored_serial = await _agent_credentials(
                 cluster, credentials_dir, store, enrol_url, ca, token_file
             )
-            agent = Agent(config, credentials, status)
+            local, _ = fleet_proxy.agent_backends(client)
+            agent = Agent(config, credentials, status, kube_proxy=local)
             await _hold_agent(agent, credentials_dir, stop, store, stored_serial, forget)
         output.err.print(f"agent {cluster} stopped", markup=False)
 

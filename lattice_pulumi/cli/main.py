@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from lattice_pulumi.cli import access as access_commands
 from lattice_pulumi.cli import fleet as fleet_commands
 from lattice_pulumi.cli import mesh as mesh_commands
+from lattice_pulumi.cli import pivot as pivot_commands
 from lattice_pulumi.cli import policy as policy_commands
 from lattice_pulumi.cli import render as render_commands
 from lattice_pulumi.cli import spec_commands
@@ -26,8 +28,14 @@ render_commands.register(app)
 mesh_commands.register(app)
 stack_commands.register(app)
 fleet_commands.register(app)
+pivot_commands.register(app)
+access_commands.register(app)
 
 
 def run() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    run()

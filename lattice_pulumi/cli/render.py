@@ -10,13 +10,11 @@ each cluster's add-on plan as a table instead of manifests.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from ruamel.yaml import YAML
 
 from lattice_pulumi.cli import output
 from lattice_pulumi.compile.cluster import (
@@ -30,23 +28,13 @@ from lattice_pulumi.compile.service import compile_service
 from lattice_pulumi.errors import CompileError, LatticeError, SpecError, SpecErrors
 from lattice_pulumi.policy import CedarAuthorizer
 from lattice_pulumi.policy.sources import sources_in
-from lattice_pulumi.spec import loader
+from lattice_pulumi.spec import loader, yamlout
 from lattice_pulumi.spec.cluster import LatticeCluster
 from lattice_pulumi.spec.meta import Resource
 from lattice_pulumi.spec.providers import CloudProvider
 from lattice_pulumi.spec.service import LatticeService
 
-__all__ = ["dump_yaml", "register"]
-
-
-def dump_yaml(objects: list[dict[str, Any]]) -> str:
-    """A multi-document YAML stream, keys in the order the compiler wrote them."""
-    yaml = YAML(typ="rt")
-    yaml.default_flow_style = False
-    yaml.width = 4096
-    stream = io.StringIO()
-    yaml.dump_all(objects, stream)
-    return stream.getvalue()
+__all__ = ["register"]
 
 
 def _load(paths: list[Path]) -> list[Resource]:
@@ -197,11 +185,11 @@ def _split_image(text: str) -> tuple[str, str]:
 
 def _write(objects: list[dict[str, Any]], out_dir: Path | None) -> None:
     if out_dir is None:
-        output.out.print(dump_yaml(objects), end="", markup=False, highlight=False)
+        output.out.print(yamlout.dump_all(objects), end="", markup=False, highlight=False)
         return
     out_dir.mkdir(parents=True, exist_ok=True)
     for obj in objects:
-        (out_dir / _file_name(obj)).write_text(dump_yaml([obj]), encoding="utf-8")
+        (out_dir / _file_name(obj)).write_text(yamlout.dump_all([obj]), encoding="utf-8")
 
 
 def register(app: typer.Typer) -> None:

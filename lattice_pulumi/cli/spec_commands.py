@@ -10,7 +10,8 @@ import typer
 
 from lattice_pulumi.cli import output
 from lattice_pulumi.errors import SpecError, format_path
-from lattice_pulumi.spec import crds, loader
+from lattice_pulumi.spec import crds, loader, yamlout
+from lattice_pulumi.spec.base import dump_canonical
 
 __all__ = ["register"]
 
@@ -18,6 +19,7 @@ __all__ = ["register"]
 class Format(StrEnum):
     text = "text"
     json = "json"
+    yaml = "yaml"
 
 
 Files = Annotated[
@@ -29,10 +31,23 @@ Files = Annotated[
 def validate(
     filename: Files,
     out_format: Annotated[Format, typer.Option("-o", "--output")] = Format.text,
+    canonical: Annotated[
+        bool,
+        typer.Option(
+            "--canonical",
+            help="Print every valid document in the canonical spelling (YAML on stdout).",
+        ),
+    ] = False,
 ) -> None:
-    """Check every document; exit 1 when any has an error."""
+    """Check every document; exit 1 when any has an error.
+
+    ``-o yaml`` (or ``--canonical``) also prints the documents normalized: other accepted
+    spellings (the original Lattice's LatticeCluster fields) rewritten into the canonical ones.
+    """
     result = loader.load_paths(filename)
-    if out_format is Format.json:
+    if canonical or out_format is Format.yaml:
+        _print_canonical(result)
+    elif out_format is Format.json:
         output.print_json(
             {
                 "valid": result.ok,
@@ -53,6 +68,14 @@ def validate(
             )
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _print_canonical(result: loader.LoadResult) -> None:
+    for problem in [*result.errors, *result.warnings]:
+        output.print_spec_errors_line(problem)
+    if result.resources:
+        text = yamlout.dump_all([dump_canonical(resource) for resource in result.resources])
+        output.out.print(text, end="", markup=False, highlight=False)
 
 
 def _as_json(problem: SpecError) -> dict[str, Any]:

@@ -89,6 +89,12 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], str], ...]
     (("",), ("namespaces",), _READ, "health: which namespaces exist (status requests)"),
     ((_LATTICE_GROUP,), ("<kinds>",), (*_READ, *_WRITE), "sync: resources the parent hands down"),
     ((_LATTICE_GROUP,), ("<kinds>/status",), ("get", "update", "patch"), "report: status"),
+    (
+        ("",),
+        ("users", "groups", "serviceaccounts"),
+        ("impersonate",),
+        "API proxy: requests run as the caller the parent authenticated, never as the agent",
+    ),
 )
 # Rules of the Role in NAMESPACE: (apiGroups, resources, resourceNames, verbs, why).
 # The agent saves its credentials with server-side apply (a PATCH naming the Secret), which

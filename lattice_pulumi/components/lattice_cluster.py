@@ -20,11 +20,13 @@ provider it installs the Lattice CRDs and the Lattice-owned manifests of the clu
 MachineDeployments of autoscaled pools ignore ``spec.replicas`` on update, so re-applying
 never fights the cluster-autoscaler.
 
-Pivot (a later step): moving the Cluster API objects from the parent into the new cluster
-will be a resource of the component's dynamic provider (``lattice_pulumi.pivot`` does the
-work), registered after the in-cluster manifests with ``depends_on`` on them and on the
-``Cluster``, holding both providers' kubeconfigs. Once it has run, the parent no longer owns
-the objects registered here, so the pivot resource is also where their state hands over.
+Pivot: with ``pivot_from`` (the parent's kubeconfig, kept secret) the component registers a
+``Pivot`` dynamic resource (``components.pivot``, ``lattice_pulumi.pivot`` does the work)
+after the ``Cluster`` and the in-cluster manifests: it moves the Cluster API objects into
+the new cluster, which then manages itself (it needs the Cluster API providers installed).
+``pulumi destroy`` deletes the ``Pivot`` first, which moves the objects back to the parent,
+so the objects registered here are where their state expects them when they are deleted.
+Do not ``pulumi refresh`` those objects while pivoted: the parent no longer holds them.
 
 This module deliberately does not use ``from __future__ import annotations``: the
 component provider host infers the schema from the class annotations at run time.
@@ -53,6 +55,7 @@ from lattice_pulumi.compile.cluster.autoscaler import autoscaled_pools
 from lattice_pulumi.compile.cluster.objects import capi_namespace, pool_name
 from lattice_pulumi.compile.context import ClusterInfo
 from lattice_pulumi.components import providers, resources
+from lattice_pulumi.components.pivot import Pivot
 from lattice_pulumi.components.specs import DocumentInput, resolve_model
 from lattice_pulumi.errors import CompileError
 from lattice_pulumi.spec import loader
@@ -95,6 +98,7 @@ class LatticeCluster(pulumi.ComponentResource):
         parent_provider: pulumi.ProviderResource | None = None,
         context: ClusterCompileContext | None = None,
         credentials_from_env: bool = False,
+        pivot_from: pulumi.Input[str] | None = None,
     ) -> None:
         """``cloud_provider`` may be left out when ``spec`` is a YAML source holding it too."""
         model = resolve_model(name, spec, ClusterSpec)
@@ -135,6 +139,20 @@ class LatticeCluster(pulumi.ComponentResource):
         )
         on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.cluster_resources = _register_all(name, in_cluster, LATTICE_NAMESPACE, on_cluster)
+        self.pivot = (
+            None
+            if pivot_from is None
+            else Pivot(
+                f"{name}-pivot",
+                source_kubeconfig=pivot_from,
+                target_kubeconfig=self.kubeconfig,
+                cluster=model.name,
+                namespace=namespace,
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[self.cluster_resource, *self.cluster_resources]
+                ),
+            )
+        )
 
         self.cluster_name = self._after(model.name)
         self.capi_namespace = self._after(namespace)

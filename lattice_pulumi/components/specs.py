@@ -131,8 +131,11 @@ def _validate(document: dict[str, Any], model: type[Resource]) -> Resource | Non
     """
     if document.get("apiVersion") != API_VERSION or document.get("kind") != _kind(model):
         return None
+    normalized = model.normalize(document)  # the original Lattice's spellings, rewritten
+    if normalized.errors:
+        return None
     try:
-        resource = model.model_validate(document)
+        resource = model.model_validate(normalized.data)
     except ValidationError:
         return None
     return None if resource.check() else resource

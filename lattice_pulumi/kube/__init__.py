@@ -28,6 +28,7 @@ __all__ = [
     "NotFoundError",
     "api_errors",
     "connect",
+    "http_client",
     "in_cluster",
     "server_version",
 ]
@@ -103,11 +104,19 @@ def connect(
         )
 
 
+def http_client(client: AsyncClient) -> httpx2.AsyncClient:
+    """The HTTP client inside ``client``: server URL, CA and credentials already set.
+
+    lightkube has no call for non-resource paths (``/version``) nor for relaying raw
+    requests (the agent's API proxy); reaching its HTTP client is the one private step.
+    """
+    http: httpx2.AsyncClient = client._client._client
+    return http
+
+
 async def server_version(client: AsyncClient) -> str:
     """The API server's ``gitVersion`` (``v1.33.1``), from ``GET /version``."""
-    # lightkube has no call for the non-resource path /version; its HTTP client (already
-    # configured with the server URL, CA and credentials) is the one private step.
-    http: httpx2.AsyncClient = client._client._client
+    http = http_client(client)
     with api_errors("read the Kubernetes version"):
         response = await http.get("/version")
         response.raise_for_status()

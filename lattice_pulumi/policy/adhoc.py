@@ -78,7 +78,8 @@ def build_request(
     if action_id == cedar_schema.CLUSTER_ACTION or action_id in cedar_schema.VERBS:
         namespace = resource_uid[1].partition("/")[2] if resource_uid[0] == "Namespace" else ""
         data.setdefault("namespace", namespace)
-        data.setdefault("kind", "")
+        for key in ("kind", "apiGroup", "resource", "subresource", "name"):
+            data.setdefault(key, "")
     return Request(
         principal=principal_uid,
         action=action_id,

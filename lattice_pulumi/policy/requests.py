@@ -71,10 +71,18 @@ class Request:
 
 @dataclass(frozen=True)
 class ClusterContext:
-    """What the proxy knows about a request besides who, what and where."""
+    """What the proxy knows about a request besides who, what and where.
+
+    ``api_group``, ``resource``, ``subresource`` and ``name`` are the request's parts as
+    kube-apiserver's RequestInfo reads them ("" when not known or not a resource request).
+    """
 
     time: datetime | None = None
     source_ip: str | None = None
+    api_group: str = ""
+    resource: str = ""
+    subresource: str = ""
+    name: str = ""
 
 
 def format_permit(request: Request) -> str:
@@ -268,7 +276,8 @@ def cluster_access(
         entities.append(_namespace(cluster, namespace, label_key))
     else:
         resource = ("Cluster", cluster)
-    where = f"{kind or 'objects'} in {f'namespace {namespace} of ' if namespace else ''}"
+    what = kind or _resource_text(context) or "objects"
+    where = f"{what} in {f'namespace {namespace} of ' if namespace else ''}"
     return Request(
         principal=principal,
         action=verb,
@@ -280,8 +289,23 @@ def cluster_access(
     )
 
 
+def _resource_text(context: ClusterContext | None) -> str:
+    if context is None or not context.resource:
+        return ""
+    group = f"{context.api_group}/" if context.api_group else ""
+    sub = f"/{context.subresource}" if context.subresource else ""
+    return f"{group}{context.resource}{sub}"
+
+
 def _cluster_context(namespace: str, kind: str, context: ClusterContext | None) -> dict[str, Any]:
-    data: dict[str, Any] = {"namespace": namespace, "kind": kind}
+    data: dict[str, Any] = {
+        "namespace": namespace,
+        "kind": kind,
+        "apiGroup": context.api_group if context else "",
+        "resource": context.resource if context else "",
+        "subresource": context.subresource if context else "",
+        "name": context.name if context else "",
+    }
     if context and context.time is not None:
         data["time"] = {"__extn": {"fn": "datetime", "arg": format_datetime(context.time)}}
     if context and context.source_ip is not None:

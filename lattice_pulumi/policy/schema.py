@@ -28,7 +28,17 @@ __all__ = [
 
 NAMESPACE = "Lattice"
 CLUSTER_ACTION = "AccessCluster"
-VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "exec")
+VERBS = (
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "exec",
+)
 ACTIONS = (CLUSTER_ACTION, *VERBS, "AccessSecret", "OverrideSecurity", "AccessVolume")
 # The action groups each action is a member of, as declared in the schema.
 ACTION_GROUPS: dict[str, tuple[str, ...]] = dict.fromkeys(VERBS, (CLUSTER_ACTION,))

@@ -10,6 +10,7 @@ from lattice_pulumi.protocol.options import DEFAULT_MAX_MESSAGE_BYTES, channel_o
 from lattice_pulumi.protocol.versions import (
     CURRENT,
     MAX_MINOR_SKEW,
+    PROXY_SINCE,
     ProtocolVersion,
     ProtocolVersionError,
     check_compatible,
@@ -19,6 +20,7 @@ __all__ = [
     "CURRENT",
     "DEFAULT_MAX_MESSAGE_BYTES",
     "MAX_MINOR_SKEW",
+    "PROXY_SINCE",
     "ProtocolVersion",
     "ProtocolVersionError",
     "channel_options",

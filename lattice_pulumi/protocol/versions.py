@@ -15,6 +15,7 @@ from lattice_pulumi.protocol.gen import agent_pb2 as pb
 __all__ = [
     "CURRENT",
     "MAX_MINOR_SKEW",
+    "PROXY_SINCE",
     "ProtocolVersion",
     "ProtocolVersionError",
     "check_compatible",
@@ -53,7 +54,10 @@ class ProtocolVersion:
 
 
 # 1.1 added provider, role, pools, subtree details and the fleet read API (all additive).
-CURRENT = ProtocolVersion(1, 1)
+# 1.2 added the API proxy (ProxyFrame both ways) and cluster labels (all additive).
+CURRENT = ProtocolVersion(1, 2)
+# The first version whose agents answer ProxyFrames.
+PROXY_SINCE = ProtocolVersion(1, 2)
 
 
 def check_compatible(local: ProtocolVersion, remote: ProtocolVersion, *, remote_role: str) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "Quantity",
     "SpecModel",
     "dump",
+    "dump_canonical",
     "require_exactly_one",
 ]
 
@@ -52,6 +53,18 @@ class SpecModel(BaseModel):
 def dump(model: BaseModel) -> dict[str, Any]:
     """Plain JSON-compatible dict for Kubernetes: camelCase keys, no ``None`` values."""
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def dump_canonical(model: BaseModel) -> dict[str, Any]:
+    """The document as the author meant it, in the canonical spelling: only the fields the
+    author set (after other spellings were rewritten), camelCase, in model field order.
+
+    ``lattice validate --canonical`` prints this; two documents that mean the same give the
+    same dict whatever spelling each was written in.
+    """
+    data = model.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude_none=True)
+    head = [key for key in ("apiVersion", "kind", "metadata") if key in data]
+    return {key: data[key] for key in [*head, *(k for k in data if k not in head)]}
 
 
 def require_exactly_one(model: BaseModel, *fields: str) -> str:

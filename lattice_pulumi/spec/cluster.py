@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from lattice_pulumi.errors import SpecError
-from lattice_pulumi.spec import cluster_checks
+from lattice_pulumi.spec import cluster_aliases, cluster_checks
+from lattice_pulumi.spec.aliases import Normalized
 from lattice_pulumi.spec.base import (
     Cidr,
     DnsLabel,
@@ -85,14 +86,6 @@ class Provider(SpecModel):
 
     kubernetes: KubernetesConfig
     config: ProviderConfig
-
-    @model_validator(mode="after")
-    def _bootstrap_fits_provider(self) -> Provider:
-        if self.kubernetes.bootstrap == "rke2" and self.config.docker is not None:
-            raise ValueError(
-                "kubernetes.bootstrap rke2 is not supported with the docker provider: use kubeadm"
-            )
-        return self
 
 
 class RootVolume(SpecModel):
@@ -289,6 +282,11 @@ class LatticeCluster(Resource):
     kind: Literal["LatticeCluster"]
     spec: LatticeClusterSpec
     status: LatticeClusterStatus | None = None
+
+    @classmethod
+    def normalize(cls, data: Any) -> Normalized:
+        """The original Lattice's spellings rewritten into ours (``spec.cluster_aliases``)."""
+        return cluster_aliases.normalize_cluster(data)
 
     def check(self) -> list[SpecError]:
         """CIDR overlap, Proxmox pool size, node sizing per provider, GPU feature."""

@@ -7,7 +7,7 @@ paths relative to ``spec`` written as on the wire (camelCase). Rules:
   neither pod nor service CIDR; a node or load-balancer CIDR given both in ``networking`` and
   in the provider block must agree;
 - a Proxmox IP pool holds the control plane plus every pool at its maximum plus one spare
-  address for rolling upgrades;
+  address for rolling upgrades, and ``proxmox.pools`` sizes only pools that exist;
 - node groups are sized the way the provider can honour (``instanceType`` required on AWS,
   unused on Proxmox and Docker; ``rootVolume`` fits the provider);
 - a pool with ``gpu: true`` needs ``spec.gpu.enabled``; the reverse is a warning.
@@ -116,6 +116,20 @@ def _check_proxmox_pool(spec: LatticeClusterSpec) -> list[SpecError]:
     proxmox = spec.provider.config.proxmox
     if proxmox is None:
         return []
+    unknown = [
+        SpecError(
+            f"no worker pool named '{name}' in spec.nodes.workerPools: size an existing pool",
+            (*_CONFIG, "proxmox", "pools", name),
+        )
+        for name in proxmox.pools
+        if name not in spec.nodes.worker_pools
+    ]
+    return unknown + _check_proxmox_addresses(spec)
+
+
+def _check_proxmox_addresses(spec: LatticeClusterSpec) -> list[SpecError]:
+    proxmox = spec.provider.config.proxmox
+    assert proxmox is not None
     control_plane = spec.nodes.control_plane.replicas
     workers = sum(pool.most_nodes for pool in spec.nodes.worker_pools.values())
     needed = control_plane + workers + 1

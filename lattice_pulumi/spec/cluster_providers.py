@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from lattice_pulumi.spec.base import (
     Cidr,
+    DnsLabel,
     DnsSubdomain,
     IpAddress,
     SpecModel,
@@ -35,6 +36,7 @@ __all__ = [
     "ProviderConfig",
     "ProviderType",
     "ProxmoxConfig",
+    "ProxmoxMachine",
 ]
 
 ProviderType = Literal["aws", "openstack", "proxmox", "docker"]
@@ -277,6 +279,16 @@ class Ipv4Pool(SpecModel):
         return total - (1 if self.contains(self.gateway) else 0)
 
 
+class ProxmoxMachine(SpecModel):
+    """Size of the control-plane, worker or one pool's VMs; unset fields take the values of
+    the wider level (pool, then ``worker``, then the block; one socket)."""
+
+    cores: int | None = Field(default=None, ge=1, le=512)
+    memory_mib: int | None = Field(default=None, ge=1024, alias="memoryMiB")
+    disk_gib: int | None = Field(default=None, ge=10, alias="diskGiB")
+    sockets: int | None = Field(default=None, ge=1, le=16)
+
+
 class ProxmoxConfig(SpecModel):
     """Cluster API Provider Proxmox (CAPMOX): template clone, placement, static addressing."""
 
@@ -292,6 +304,34 @@ class ProxmoxConfig(SpecModel):
     cores: int = Field(default=2, ge=1, le=512)
     memory_mib: int = Field(default=4096, ge=1024, alias="memoryMiB")
     disk_gib: int = Field(default=40, ge=10, alias="diskGiB")
+    control_plane: ProxmoxMachine | None = None
+    """Control-plane VM size, overriding cores, memoryMiB and diskGiB."""
+    worker: ProxmoxMachine | None = None
+    """Worker VM size, overriding cores, memoryMiB and diskGiB (a pool's rootVolume.size
+    still sets its disk)."""
+    pools: dict[DnsLabel, ProxmoxMachine] = Field(default_factory=dict)
+    """VM size of single worker pools (by pool name), overriding ``worker``."""
+
+    def machine(self, role: str, pool: str | None = None) -> ProxmoxMachine:
+        """The effective size of the control-plane VMs, or of a worker pool's."""
+        if role == "control-plane":
+            levels = [self.control_plane]
+        else:
+            levels = [self.pools.get(pool or ""), self.worker]
+        chosen = [level for level in levels if level is not None]
+
+        def pick(name: str, default: int) -> int:
+            values = [getattr(level, name) for level in chosen]
+            return next((v for v in values if v is not None), default)
+
+        return ProxmoxMachine.model_validate(
+            {
+                "cores": pick("cores", self.cores),
+                "memoryMiB": pick("memory_mib", self.memory_mib),
+                "diskGiB": pick("disk_gib", self.disk_gib),
+                "sockets": pick("sockets", 1),
+            }
+        )
 
     @model_validator(mode="after")
     def _endpoint_outside_pool(self) -> ProxmoxConfig:

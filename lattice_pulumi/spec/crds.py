@@ -10,11 +10,9 @@ not say ``additionalProperties: false`` next to ``properties``.
 from __future__ import annotations
 
 import copy
-import io
 from typing import Any
 
-from ruamel.yaml import YAML
-
+from lattice_pulumi.spec import yamlout
 from lattice_pulumi.spec.base import API_GROUP
 from lattice_pulumi.spec.kinds import KINDS
 from lattice_pulumi.spec.meta import Resource
@@ -233,8 +231,5 @@ def build_crds() -> list[dict[str, Any]]:
 
 
 def render_crds_yaml() -> str:
-    yaml = YAML(typ="rt")  # keeps insertion order, unlike the safe dumper
-    yaml.default_flow_style = False
-    stream = io.StringIO()
-    yaml.dump_all(build_crds(), stream)
-    return stream.getvalue()
+    """Every Lattice CRD as one YAML stream, descriptions folded at 80 columns."""
+    return yamlout.dump_all(build_crds(), width=80)

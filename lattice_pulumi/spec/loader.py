@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from lattice_pulumi.errors import FieldPath, SpecError, SpecErrors
 from lattice_pulumi.spec import file_sources
+from lattice_pulumi.spec.aliases import Normalized
 from lattice_pulumi.spec.base import API_VERSION
 from lattice_pulumi.spec.kinds import KINDS, SCORE_API_VERSION, kind_names
 from lattice_pulumi.spec.meta import Resource
@@ -135,12 +136,16 @@ def _load_document(document: Document, result: LoadResult) -> None:
             )
         )
         return
+    normalized = model.normalize(data)
+    rejected = [_relocate(document, problem) for problem in normalized.errors]
     try:
-        resource = model.model_validate(data)
+        resource = model.model_validate(normalized.data)
     except ValidationError as exc:
-        result.errors += _from_pydantic(document, exc.errors())
+        result.errors += rejected + _from_pydantic(document, exc.errors(), normalized)
         return
-    found = [_relocate(document, problem) for problem in resource.check()]
+    found = rejected + [
+        _relocate(document, problem, normalized) for problem in resource.check()
+    ]
     if isinstance(resource, LatticeService) and not any(not e.warning for e in found):
         base = Path(document.file).parent if document.file != "<input>" else Path.cwd()
         resource, unread = file_sources.inline_sources(resource, base)
@@ -205,16 +210,25 @@ def _has(node: Any, part: str | int) -> bool:
     return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
-def _relocate(document: Document, problem: SpecError) -> SpecError:
-    path = user_path(document.data, problem.path)
+def _relocate(
+    document: Document, problem: SpecError, normalized: Normalized | None = None
+) -> SpecError:
+    path = normalized.author_path(problem.path) if normalized else problem.path
+    path = user_path(document.data, path)
     return document.error(problem.message, path, warning=problem.warning)
 
 
-def _from_pydantic(document: Document, items: Sequence[Any]) -> list[SpecError]:
+def _from_pydantic(
+    document: Document, items: Sequence[Any], normalized: Normalized
+) -> list[SpecError]:
     """One error per path: the branches of a union that all failed become one message."""
     grouped: dict[FieldPath, list[Any]] = {}
+    rejected = {problem.path for problem in normalized.errors}
     for item in items:
-        grouped.setdefault(user_path(document.data, item["loc"]), []).append(item)
+        written = normalized.author_path(item["loc"])
+        if written in rejected:
+            continue  # a field the rewrite rejected already says what is wrong there
+        grouped.setdefault(user_path(document.data, written), []).append(item)
     found = []
     for path, group in grouped.items():
         relevant = [i for i in group if not str(i["type"]).endswith("_type")] or group

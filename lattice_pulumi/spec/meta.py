@@ -7,11 +7,12 @@ registers it in ``spec.kinds``.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from lattice_pulumi.errors import SpecError
+from lattice_pulumi.spec.aliases import Normalized
 from lattice_pulumi.spec.base import DnsLabel, DnsSubdomain, SpecModel
 
 __all__ = ["Condition", "ObjectMeta", "Resource", "Status"]
@@ -79,6 +80,12 @@ class Resource(SpecModel):
     def namespace(self) -> str:
         """The namespace (``default`` when a namespaced document leaves it out)."""
         return self.metadata.namespace or ("default" if self.namespaced else "")
+
+    @classmethod
+    def normalize(cls, data: Any) -> Normalized:
+        """The canonical form of the author's plain document (other spellings rewritten);
+        the loader validates that. Kinds with no other spellings return it unchanged."""
+        return Normalized(data)
 
     def check(self) -> list[SpecError]:
         """Cross-field rules needing precise paths; the loader adds file and line."""

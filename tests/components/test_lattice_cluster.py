@@ -299,3 +299,20 @@ def test_outputs_in_a_cluster_spec_are_refused() -> None:
 
     with pytest.raises(CompileError, match="LatticeCluster spec must be plain data"):
         run_program(program, mocks=ClusterMocks())
+
+
+def test_with_pivot_from_the_objects_move_after_everything_is_up() -> None:
+    run = _deploy(pivot_from="parent kubeconfig")
+    (pivot,) = [r for r in run.monitor.registrations if r.name == "lc-pivot"]
+    assert pivot.type == "pulumi-python:dynamic:Resource"
+    assert pivot.parent == run.component.urn
+    assert {"source_kubeconfig", "target_kubeconfig"} <= pivot.secret_properties
+    assert (pivot.inputs["cluster"], pivot.inputs["namespace"]) == ("dev", "capi-dev")
+    cluster = next(c for c in run.children("mgmt") if c.inputs["kind"] == "Cluster")
+    in_cluster = {c.urn for c in run.children("lc-kubernetes")}
+    assert {cluster.urn, *in_cluster} <= pivot.dependencies and in_cluster
+
+
+def test_no_pivot_unless_asked() -> None:
+    run = _deploy()
+    assert not [r for r in run.monitor.registrations if r.name == "lc-pivot"]

@@ -62,6 +62,8 @@ class _Infrastructure:
     build_cluster: Callable[[LatticeCluster, IdentityPlan], dict[str, Any]]
     build_template: Callable[[LatticeCluster, NodeGroup], dict[str, Any]]
     hints: Callable[[LatticeCluster, str], ProviderHints]
+    extras: Callable[[LatticeCluster], list[dict[str, Any]]] = lambda cluster: []
+    """Objects the infrastructure cluster refers to (CAPD's HAProxy template under RKE2)."""
 
 
 def _infrastructure(
@@ -70,8 +72,13 @@ def _infrastructure(
     build_cluster: Callable[[LatticeCluster, IdentityPlan], dict[str, Any]],
     build_template: Callable[[LatticeCluster, NodeGroup], dict[str, Any]],
     hints: Callable[[LatticeCluster, str], ProviderHints],
+    extras: Callable[[LatticeCluster], list[dict[str, Any]]] | None = None,
 ) -> _Infrastructure:
-    return _Infrastructure(cluster_kind, template_kind, build_cluster, build_template, hints)
+    if extras is None:
+        return _Infrastructure(cluster_kind, template_kind, build_cluster, build_template, hints)
+    return _Infrastructure(
+        cluster_kind, template_kind, build_cluster, build_template, hints, extras
+    )
 
 
 _PROVIDERS: dict[str, _Infrastructure] = {
@@ -102,6 +109,7 @@ _PROVIDERS: dict[str, _Infrastructure] = {
         docker.build_infrastructure_cluster,
         docker.build_machine_template,
         docker.bootstrap_hints,
+        docker.build_extra_objects,
     ),
 }
 
@@ -125,6 +133,7 @@ def compile_cluster(
     result = [
         _namespace(cluster),
         *identity.objects,
+        *infra.extras(cluster),
         infra.build_cluster(cluster, identity),
         core.build_cluster(cluster, plane["kind"], infra.cluster_kind),
         plane_template,

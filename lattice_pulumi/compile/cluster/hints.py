@@ -62,6 +62,9 @@ class ProviderHints:
     static_pods: tuple[StaticPod, ...] = ()
     rke2_registration: str = "control-plane-endpoint"
     """CAPRKE2 ``registrationMethod``: how joining nodes find the first server."""
+    rke2_disabled_components: tuple[str, ...] = ()
+    """RKE2 ``disableComponents.kubernetesComponents`` (``cloudController`` where the
+    infrastructure provider sets node provider IDs itself)."""
 
 
 def fips_enabled(cluster: LatticeCluster) -> bool:

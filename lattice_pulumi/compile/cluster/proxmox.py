@@ -135,7 +135,8 @@ def build_infrastructure_cluster(cluster: LatticeCluster, identity: IdentityPlan
 def build_machine_template(cluster: LatticeCluster, group: NodeGroup) -> dict[str, Any]:
     """A ProxmoxMachineTemplate for the control plane or one pool."""
     config = _config(cluster)
-    disk = group.root_volume.size if group.root_volume else config.disk_gib
+    size = config.machine(group.role, group.name)
+    disk = group.root_volume.size if group.root_volume else size.disk_gib
     device = drop_empty(
         {
             "name": "net0",
@@ -149,9 +150,9 @@ def build_machine_template(cluster: LatticeCluster, group: NodeGroup) -> dict[st
         "sourceNode": config.source_node,
         "templateID": config.template_id,
         "full": True,
-        "numSockets": 1,
-        "numCores": config.cores,
-        "memoryMiB": config.memory_mib,
+        "numSockets": size.sockets,
+        "numCores": size.cores,
+        "memoryMiB": size.memory_mib,
         "disks": {"bootVolume": {"disk": "scsi0", "sizeGb": disk}},
         "network": {"networkDevices": [device]},
         "metadataSettings": {"providerIDInjection": True},

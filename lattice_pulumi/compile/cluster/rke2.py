@@ -79,7 +79,12 @@ def _server_config(cluster: LatticeCluster, hints: ProviderHints) -> dict[str, A
         {
             "cni": "none",
             "tlsSan": sans,
-            "disableComponents": {"pluginComponents": list(DISABLED_PLUGINS)},
+            "disableComponents": drop_empty(
+                {
+                    "kubernetesComponents": list(hints.rke2_disabled_components),
+                    "pluginComponents": list(DISABLED_PLUGINS),
+                }
+            ),
             "kubeAPIServer": drop_empty({"extraArgs": _strings(tls_args(cluster))}),
             "cloudProviderName": "external" if hints.external_cloud_provider else None,
         }

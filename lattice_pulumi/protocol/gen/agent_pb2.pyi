@@ -33,7 +33,7 @@ class ProtocolVersion(_message.Message):
     def __init__(self, major: _Optional[int] = ..., minor: _Optional[int] = ...) -> None: ...
 
 class AgentMessage(_message.Message):
-    __slots__ = ("cluster", "sequence", "hello", "heartbeat", "subtree", "event", "reply")
+    __slots__ = ("cluster", "sequence", "hello", "heartbeat", "subtree", "event", "reply", "proxy")
     CLUSTER_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     HELLO_FIELD_NUMBER: _ClassVar[int]
@@ -41,6 +41,7 @@ class AgentMessage(_message.Message):
     SUBTREE_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
     REPLY_FIELD_NUMBER: _ClassVar[int]
+    PROXY_FIELD_NUMBER: _ClassVar[int]
     cluster: str
     sequence: int
     hello: Hello
@@ -48,23 +49,33 @@ class AgentMessage(_message.Message):
     subtree: SubtreeState
     event: Event
     reply: CommandReply
-    def __init__(self, cluster: _Optional[str] = ..., sequence: _Optional[int] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., subtree: _Optional[_Union[SubtreeState, _Mapping]] = ..., event: _Optional[_Union[Event, _Mapping]] = ..., reply: _Optional[_Union[CommandReply, _Mapping]] = ...) -> None: ...
+    proxy: ProxyFrame
+    def __init__(self, cluster: _Optional[str] = ..., sequence: _Optional[int] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., subtree: _Optional[_Union[SubtreeState, _Mapping]] = ..., event: _Optional[_Union[Event, _Mapping]] = ..., reply: _Optional[_Union[CommandReply, _Mapping]] = ..., proxy: _Optional[_Union[ProxyFrame, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("protocol", "agent_version", "kubernetes_version", "session_id", "provider", "role")
+    __slots__ = ("protocol", "agent_version", "kubernetes_version", "session_id", "provider", "role", "labels")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
     AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     KUBERNETES_VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
     protocol: ProtocolVersion
     agent_version: str
     kubernetes_version: str
     session_id: str
     provider: str
     role: str
-    def __init__(self, protocol: _Optional[_Union[ProtocolVersion, _Mapping]] = ..., agent_version: _Optional[str] = ..., kubernetes_version: _Optional[str] = ..., session_id: _Optional[str] = ..., provider: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
+    labels: _containers.ScalarMap[str, str]
+    def __init__(self, protocol: _Optional[_Union[ProtocolVersion, _Mapping]] = ..., agent_version: _Optional[str] = ..., kubernetes_version: _Optional[str] = ..., session_id: _Optional[str] = ..., provider: _Optional[str] = ..., role: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class NodeCounts(_message.Message):
     __slots__ = ("ready", "total")
@@ -121,7 +132,14 @@ class Heartbeat(_message.Message):
     def __init__(self, state: _Optional[_Union[ClusterState, str]] = ..., health: _Optional[_Union[ClusterHealth, _Mapping]] = ..., sent_unix_ms: _Optional[int] = ...) -> None: ...
 
 class SubtreeCluster(_message.Message):
-    __slots__ = ("name", "parent", "state", "health", "last_heartbeat_unix_ms", "connected", "kubernetes_version", "provider", "role", "agent_version", "first_seen_unix_ms")
+    __slots__ = ("name", "parent", "state", "health", "last_heartbeat_unix_ms", "connected", "kubernetes_version", "provider", "role", "agent_version", "first_seen_unix_ms", "labels")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     PARENT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +151,7 @@ class SubtreeCluster(_message.Message):
     ROLE_FIELD_NUMBER: _ClassVar[int]
     AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     FIRST_SEEN_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
     name: str
     parent: str
     state: ClusterState
@@ -144,7 +163,8 @@ class SubtreeCluster(_message.Message):
     role: str
     agent_version: str
     first_seen_unix_ms: int
-    def __init__(self, name: _Optional[str] = ..., parent: _Optional[str] = ..., state: _Optional[_Union[ClusterState, str]] = ..., health: _Optional[_Union[ClusterHealth, _Mapping]] = ..., last_heartbeat_unix_ms: _Optional[int] = ..., connected: _Optional[bool] = ..., kubernetes_version: _Optional[str] = ..., provider: _Optional[str] = ..., role: _Optional[str] = ..., agent_version: _Optional[str] = ..., first_seen_unix_ms: _Optional[int] = ...) -> None: ...
+    labels: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., parent: _Optional[str] = ..., state: _Optional[_Union[ClusterState, str]] = ..., health: _Optional[_Union[ClusterHealth, _Mapping]] = ..., last_heartbeat_unix_ms: _Optional[int] = ..., connected: _Optional[bool] = ..., kubernetes_version: _Optional[str] = ..., provider: _Optional[str] = ..., role: _Optional[str] = ..., agent_version: _Optional[str] = ..., first_seen_unix_ms: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class SubtreeState(_message.Message):
     __slots__ = ("clusters",)
@@ -207,18 +227,20 @@ class ApplyResult(_message.Message):
     def __init__(self, applied: _Optional[int] = ..., unchanged: _Optional[int] = ...) -> None: ...
 
 class CellCommand(_message.Message):
-    __slots__ = ("request_id", "welcome", "status_request", "apply_manifests", "sync_resources")
+    __slots__ = ("request_id", "welcome", "status_request", "apply_manifests", "sync_resources", "proxy")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     STATUS_REQUEST_FIELD_NUMBER: _ClassVar[int]
     APPLY_MANIFESTS_FIELD_NUMBER: _ClassVar[int]
     SYNC_RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    PROXY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     welcome: Welcome
     status_request: StatusRequest
     apply_manifests: ApplyManifests
     sync_resources: SyncResources
-    def __init__(self, request_id: _Optional[str] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., status_request: _Optional[_Union[StatusRequest, _Mapping]] = ..., apply_manifests: _Optional[_Union[ApplyManifests, _Mapping]] = ..., sync_resources: _Optional[_Union[SyncResources, _Mapping]] = ...) -> None: ...
+    proxy: ProxyFrame
+    def __init__(self, request_id: _Optional[str] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., status_request: _Optional[_Union[StatusRequest, _Mapping]] = ..., apply_manifests: _Optional[_Union[ApplyManifests, _Mapping]] = ..., sync_resources: _Optional[_Union[SyncResources, _Mapping]] = ..., proxy: _Optional[_Union[ProxyFrame, _Mapping]] = ...) -> None: ...
 
 class Welcome(_message.Message):
     __slots__ = ("protocol", "cell_version")
@@ -277,3 +299,71 @@ class FleetView(_message.Message):
     generated_unix_ms: int
     cell_version: str
     def __init__(self, cell: _Optional[_Union[SubtreeCluster, _Mapping]] = ..., clusters: _Optional[_Iterable[_Union[SubtreeCluster, _Mapping]]] = ..., generated_unix_ms: _Optional[int] = ..., cell_version: _Optional[str] = ...) -> None: ...
+
+class ProxyFrame(_message.Message):
+    __slots__ = ("stream_id", "start", "head", "data", "end", "cancel", "credit", "last")
+    STREAM_ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    stream_id: str
+    start: ProxyStart
+    head: ProxyHead
+    data: bytes
+    end: ProxyEnd
+    cancel: ProxyCancel
+    credit: int
+    last: bool
+    def __init__(self, stream_id: _Optional[str] = ..., start: _Optional[_Union[ProxyStart, _Mapping]] = ..., head: _Optional[_Union[ProxyHead, _Mapping]] = ..., data: _Optional[bytes] = ..., end: _Optional[_Union[ProxyEnd, _Mapping]] = ..., cancel: _Optional[_Union[ProxyCancel, _Mapping]] = ..., credit: _Optional[int] = ..., last: _Optional[bool] = ...) -> None: ...
+
+class ProxyHeader(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class ProxyStart(_message.Message):
+    __slots__ = ("cluster", "method", "path", "headers", "user", "groups", "window", "timeout_ms")
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    cluster: str
+    method: str
+    path: str
+    headers: _containers.RepeatedCompositeFieldContainer[ProxyHeader]
+    user: str
+    groups: _containers.RepeatedScalarFieldContainer[str]
+    window: int
+    timeout_ms: int
+    def __init__(self, cluster: _Optional[str] = ..., method: _Optional[str] = ..., path: _Optional[str] = ..., headers: _Optional[_Iterable[_Union[ProxyHeader, _Mapping]]] = ..., user: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., window: _Optional[int] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class ProxyHead(_message.Message):
+    __slots__ = ("status", "headers", "body")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    status: int
+    headers: _containers.RepeatedCompositeFieldContainer[ProxyHeader]
+    body: bytes
+    def __init__(self, status: _Optional[int] = ..., headers: _Optional[_Iterable[_Union[ProxyHeader, _Mapping]]] = ..., body: _Optional[bytes] = ...) -> None: ...
+
+class ProxyEnd(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ProxyCancel(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...

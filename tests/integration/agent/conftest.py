@@ -144,3 +144,20 @@ async def agents() -> AsyncIterator[RunningAgents]:
     running = RunningAgents()
     yield running
     await running.stop_all()
+
+
+@pytest.fixture(scope="session")
+def proxy_children(
+    control_plane_factory: Callable[..., Any], ca: pki.CertificateAuthority
+) -> dict[str, Any]:
+    """The API proxy tests' child clusters prod and us-east: control planes with the agent
+    bundle's RBAC (see proxy_support), shared by every proxy test of the session."""
+    from proxy_support import install_child
+
+    planes = {
+        name: control_plane_factory(f"proxy-{name}", with_controller_manager=False)
+        for name in ("prod", "us-east")
+    }
+    for name, plane in planes.items():
+        install_child(plane, name, ca.certificate_pem().decode())
+    return planes

@@ -12,11 +12,11 @@ from conftest import WAIT, CellFactory, RunningAgents, eventually, issue_credent
 
 from lattice_pulumi import pki
 from lattice_pulumi.cell import CellError
-from lattice_pulumi.protocol import channel_options, pb, pb_grpc
+from lattice_pulumi.protocol import CURRENT, channel_options, pb, pb_grpc
 
 
 def hello(cluster: str) -> pb.AgentMessage:
-    return pb.AgentMessage(cluster=cluster, hello=pb.Hello(protocol=pb.ProtocolVersion(major=1)))
+    return pb.AgentMessage(cluster=cluster, hello=pb.Hello(protocol=CURRENT.to_proto()))
 
 
 async def test_a_child_that_stops_beating_is_marked_disconnected_after_the_grace(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +29,10 @@ from typing import Any
 from .kube import ApiError, KubeClient, Object, condition_true
 from .tools import PROJECT_ROOT, tools_root
 
-SHARED_SCHEMAS_DIR = PROJECT_ROOT.parent / "shared" / "crd-schemas"
+# LATTICE_CRD_SCHEMAS overrides the fallback's place (a git worktree is not next to ../shared).
+SHARED_SCHEMAS_DIR = Path(
+    os.environ.get("LATTICE_CRD_SCHEMAS") or PROJECT_ROOT.parent / "shared" / "crd-schemas"
+)
 
 # Kinds whose schema description does not name them (lowercase -> spelling).
 KIND_SPELLINGS = {
@@ -84,6 +88,7 @@ CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
         ("infrastructure.cluster.x-k8s.io", "AWSClusterControllerIdentity"),
         ("infrastructure.cluster.x-k8s.io", "AWSClusterRoleIdentity"),
         ("infrastructure.cluster.x-k8s.io", "AWSClusterStaticIdentity"),
+        ("infrastructure.cluster.x-k8s.io", "OpenStackClusterIdentity"),  # CAPO: scope=Cluster
     ]
     + [
         ("cilium.io", kind)

@@ -189,6 +189,11 @@ def test_cluster_role_is_least_privilege() -> None:
             "resources": [f"{p}/status" for p in plurals],
             "verbs": ["get", "update", "patch"],
         },
+        {
+            "apiGroups": [""],
+            "resources": ["users", "groups", "serviceaccounts"],
+            "verbs": ["impersonate"],
+        },
     ]
     for rule in rules:
         assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"]

@@ -169,9 +169,6 @@ INVALID = [
     pytest.param(set_in(cluster(), *CONFIG, value={}), CONFIG,
                  "Value error, expected exactly one of aws, openstack, proxmox, docker; got none",
                  id="no provider block"),
-    pytest.param(set_in(on("docker", {}), *K8S, "bootstrap", value="rke2"), ("spec", "provider"),
-                 "Value error, kubernetes.bootstrap rke2 is not supported with the docker "
-                 "provider: use kubeadm", id="rke2 on docker"),
     pytest.param(set_in(cluster(), "spec", "nodes", "controlPlane", "replicas", value=2),
                  ("spec", "nodes", "controlPlane", "replicas"),
                  "Value error, 2 control-plane replicas cannot keep etcd quorum: expected an odd "

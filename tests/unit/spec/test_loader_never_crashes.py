@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
 from lattice_pulumi.errors import SpecError
 from lattice_pulumi.spec.loader import load_text
 from tests.builders import service, to_yaml
+from tests.conftest import ROOT
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False),
@@ -63,3 +66,39 @@ def test_random_text_never_raises(text: str) -> None:
 @given(doc=st.dictionaries(st.text(max_size=8), values, max_size=5))
 def test_random_mapping_never_raises(doc: dict[str, Any]) -> None:
     _assert_outcome(to_yaml(doc))
+
+
+_ORIGINAL = ROOT / "tests" / "fixtures" / "clusters" / "original"
+_CLUSTERS = [
+    next(iter(YAML(typ="safe", pure=True).load_all(p.read_text())))
+    for p in sorted(_ORIGINAL.glob("*.yaml"))
+]
+# Where the original Lattice's spellings are rewritten (spec.cluster_aliases).
+_CLUSTER_PATHS = [
+    ("spec", "nodes", "controlPlane"), ("spec", "nodes", "controlPlane", "instanceType"),
+    ("spec", "nodes", "controlPlane", "rootVolume"), ("spec", "nodes", "workerPools"),
+    ("spec", "nodes", "workerPools", "general"),
+    ("spec", "nodes", "workerPools", "general", "instanceType"),
+    ("spec", "nodes", "workerPools", "general", "rootVolume", "sizeGb"),
+    ("spec", "networking"), ("spec", "networking", "default"), ("spec", "parentConfig"),
+    ("spec", "monitoring"), ("spec", "backups"), ("spec", "gpu"), ("spec", "nodes"),
+    ("spec", "provider", "kubernetes", "version"), ("spec", "provider", "config"),
+    ("spec", "provider", "config", "aws", "cpInstanceType"),
+    ("spec", "provider", "config", "aws", "workerRootVolumeSizeGb"),
+    ("spec", "provider", "config", "openstack", "cpFlavor"),
+    ("spec", "provider", "config", "proxmox", "ipv4Pool"),
+    ("spec", "provider", "config", "proxmox", "ipv4Pool", "range"),
+    ("spec", "provider", "config", "proxmox", "cpCores"), ("spec",),
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    doc=st.sampled_from(_CLUSTERS),
+    path=st.sampled_from(_CLUSTER_PATHS),
+    value=values,
+)
+def test_mutated_original_cluster_never_raises(
+    doc: dict[str, Any], path: tuple[str, ...], value: Any
+) -> None:
+    _assert_outcome(to_yaml(_mutate(copy.deepcopy(doc), path, value)))

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lattice_pulumi.cli.render import dump_yaml
 from lattice_pulumi.compile.cluster import (
     build_cluster_manifests,
     build_credentials_secret,
     compile_cluster,
 )
 from lattice_pulumi.errors import CompileError
+from lattice_pulumi.spec.yamlout import dump_all
 from tests.unit.compile.cluster.helpers import PARENT, PARENT_CA, example
 
 SECRET_KEYS = {"AccessKeyID", "SecretAccessKey", "SessionToken", "password", "token", "secret"}
@@ -43,7 +43,7 @@ def test_credential_values_from_the_environment_never_reach_compiled_output(valu
     cluster, cloud = example("aws")
     environ = {"AWS_ACCESS_KEY_ID": value, "AWS_SECRET_ACCESS_KEY": value[::-1]}
     assert value in str(build_credentials_secret(cloud, environ))
-    rendered = dump_yaml(compile_cluster(cluster, cloud, PARENT) + build_cluster_manifests(cluster))
+    rendered = dump_all(compile_cluster(cluster, cloud, PARENT) + build_cluster_manifests(cluster))
     assert value not in rendered and value[::-1] not in rendered
 
 

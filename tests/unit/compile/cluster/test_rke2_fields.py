@@ -101,7 +101,7 @@ def _check_agent(agent: dict[str, Any]) -> None:
         assert re.fullmatch(r"[^=:]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)", taint)
 
 
-@pytest.mark.parametrize("provider", ["aws", "openstack", "proxmox"])
+@pytest.mark.parametrize("provider", ["aws", "openstack", "proxmox", "docker"])
 def test_control_plane_uses_only_documented_fields(provider: str) -> None:
     (plane,) = _objects(provider)["RKE2ControlPlane"]
     spec = plane["spec"]
@@ -132,7 +132,7 @@ def test_control_plane_uses_only_documented_fields(provider: str) -> None:
     _check_files(spec.get("files", []))
 
 
-@pytest.mark.parametrize("provider", ["aws", "openstack", "proxmox"])
+@pytest.mark.parametrize("provider", ["aws", "openstack", "proxmox", "docker"])
 def test_config_templates_use_only_documented_fields(provider: str) -> None:
     templates = _objects(provider)["RKE2ConfigTemplate"]
     assert templates

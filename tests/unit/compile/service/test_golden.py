@@ -10,13 +10,13 @@ import os
 
 import pytest
 
-from lattice_pulumi.cli.render import dump_yaml
 from lattice_pulumi.compile.context import ClusterInfo, CompileContext
 from lattice_pulumi.compile.service import compile_service
 from lattice_pulumi.policy import CedarAuthorizer
 from lattice_pulumi.policy.sources import sources_in
 from lattice_pulumi.spec import loader
 from lattice_pulumi.spec.service import LatticeService
+from lattice_pulumi.spec.yamlout import dump_all
 from tests.conftest import EXAMPLES, ROOT
 from tests.manifests import assert_valid
 
@@ -35,7 +35,7 @@ def _render(folder: str) -> str:
         if isinstance(resource, LatticeService):
             objects += compile_service(resource, context)
     assert_valid(objects)
-    return dump_yaml(objects)
+    return dump_all(objects)
 
 
 @pytest.mark.parametrize("folder", ["services", "webapp"])

@@ -1,0 +1,209 @@
+"""The agent's half of the API proxy: run a tunnelled request against this cluster's API
+server as the caller, and stream the answer back.
+
+The cell authenticated and authorized the caller; the request arrives as a
+``ProxyStart`` naming the user and groups. :class:`KubeProxy` sends it with the agent's own
+credentials plus ``Impersonate-User`` / ``Impersonate-Group`` for that caller, so the API
+server's RBAC decides with the caller's identity, and the agent's account needs nothing but
+``impersonate``. Whatever Authorization or Impersonate-* headers the client sent are dropped
+first (the cell drops them as well), as are hop-by-hop headers. Request bodies are read
+whole (at most :data:`MAX_REQUEST_BODY`); response bodies are streamed in credit-sized
+pieces, so a watch runs as long as the client keeps reading, and a cancel from the cell (the
+client went away) closes the API server connection.
+
+:func:`serve_stream` is what the agent's session runs per stream: it picks this cluster's
+:class:`KubeProxy` or, for a cluster further down, the ``forward`` backend given by a
+mid-level cell, and turns failures into a Kubernetes ``Status`` answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+import httpx2
+
+from lattice_pulumi.protocol import pb
+from lattice_pulumi.protocol.tunnel import MAX_CHUNK, StreamCancelled, TunnelStream
+
+__all__ = [
+    "HOP_BY_HOP",
+    "MAX_REQUEST_BODY",
+    "Backend",
+    "KubeProxy",
+    "proxied_request_headers",
+    "serve_stream",
+    "status_body",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BODY = 3 * 1024 * 1024  # kube-apiserver's own default limit for a request body
+CONNECT_TIMEOUT = 10.0
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+
+Backend = Callable[[pb.ProxyStart, TunnelStream], Awaitable[None]]
+
+
+def _dropped(name: str) -> bool:
+    lower = name.lower()
+    return lower in HOP_BY_HOP or lower == "authorization" or lower.startswith("impersonate-")
+
+
+def proxied_request_headers(start: pb.ProxyStart) -> list[tuple[str, str]]:
+    """The client's headers less credentials, impersonation and hop-by-hop ones, plus
+    ``Impersonate-User`` and one ``Impersonate-Group`` per group of the caller."""
+    headers = [(h.name, h.value) for h in start.headers if not _dropped(h.name)]
+    headers.append(("Impersonate-User", start.user))
+    headers.extend(("Impersonate-Group", group) for group in start.groups)
+    return headers
+
+
+def status_body(code: int, reason: str, message: str) -> bytes:
+    """A Kubernetes ``Status`` object as JSON, as the API server writes errors."""
+    return json.dumps(
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": code,
+        }
+    ).encode()
+
+
+async def _read_body(stream: TunnelStream, limit: int) -> bytes:
+    try:
+        return await stream.read_body(limit)
+    except StreamCancelled:
+        if stream.cancelled:
+            raise
+        raise _Refused(413, "RequestEntityTooLarge", f"request body over {limit} bytes") from None
+
+
+class _Refused(Exception):
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.reason, self.message = code, reason, message
+
+
+class KubeProxy:
+    """Relays tunnelled requests to one API server through ``http`` (its base URL and the
+    agent's credentials set), impersonating each request's caller."""
+
+    def __init__(self, http: httpx2.AsyncClient, *, max_body: int = MAX_REQUEST_BODY) -> None:
+        self._http = http
+        self._max_body = max_body
+
+    async def __call__(self, start: pb.ProxyStart, stream: TunnelStream) -> None:
+        if not start.user:
+            raise _Refused(400, "BadRequest", "the tunnelled request names no caller")
+        body = await _read_body(stream, self._max_body)
+        total = start.timeout_ms / 1000 if start.timeout_ms else None
+        request = self._http.build_request(
+            start.method,
+            start.path,
+            headers=proxied_request_headers(start),
+            content=body or None,
+            timeout=httpx2.Timeout(total, connect=CONNECT_TIMEOUT),
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx2.TimeoutException as exc:
+            raise _Refused(504, "Timeout", f"the API server did not answer: {exc}") from exc
+        except httpx2.HTTPError as exc:
+            message = f"cannot reach the API server: {exc}"
+            raise _Refused(502, "ServiceUnavailable", message) from exc
+        try:
+            head = pb.ProxyHead(status=response.status_code)
+            for name, value in response.headers.multi_items():
+                if name.lower() not in HOP_BY_HOP:
+                    head.headers.add(name=name, value=value)
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) <= MAX_CHUNK:  # small: one frame
+                body = b"".join([piece async for piece in response.aiter_raw()])
+                await stream.send_head(head, body, last=True)
+                return
+            await stream.send_head(head)
+            async for piece in response.aiter_raw():
+                await stream.send_data(piece)
+            await stream.send_end()
+        except httpx2.HTTPError as exc:
+            await stream.cancel(f"the API server connection broke: {exc}")
+        finally:
+            await response.aclose()
+
+
+async def serve_stream(
+    own_cluster: str,
+    start: pb.ProxyStart,
+    stream: TunnelStream,
+    local: Backend | None,
+    forward: Backend | None,
+) -> None:
+    """Answer one tunnelled request: locally, forwarded below, or with an error Status.
+
+    A cancel from the cell stops the work at once, even while the API server is silent (an
+    idle watch): the backend task is cancelled, which closes its connection.
+    """
+    work = asyncio.create_task(_answer(own_cluster, start, stream, local, forward))
+    cancelled = asyncio.create_task(stream.wait_cancelled())
+    try:
+        await asyncio.wait({work, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (work, cancelled):
+            task.cancel()
+        await asyncio.gather(work, cancelled, return_exceptions=True)
+
+
+async def _answer(
+    own_cluster: str,
+    start: pb.ProxyStart,
+    stream: TunnelStream,
+    local: Backend | None,
+    forward: Backend | None,
+) -> None:
+    target = start.cluster or own_cluster
+    backend = local if target == own_cluster else forward
+    try:
+        if backend is None:
+            where = (
+                "this agent has no API access"
+                if target == own_cluster
+                else (f"cluster {target!r} is not below {own_cluster!r}")
+            )
+            raise _Refused(502, "ServiceUnavailable", where)
+        await backend(start, stream)
+    except StreamCancelled as exc:
+        log.debug("proxied request %s cancelled: %s", stream.stream_id, exc)
+    except _Refused as exc:
+        await _answer_status(stream, exc.code, exc.reason, exc.message)
+    except Exception as exc:  # one failed request never ends the session
+        log.warning("proxied request %s failed: %s", stream.stream_id, exc)
+        await _answer_status(stream, 502, "ServiceUnavailable", f"agent error: {exc}")
+
+
+async def _answer_status(stream: TunnelStream, code: int, reason: str, message: str) -> None:
+    head = pb.ProxyHead(status=code)
+    head.headers.add(name="Content-Type", value="application/json")
+    with contextlib.suppress(StreamCancelled):
+        await stream.send_head(head, status_body(code, reason, message), last=True)
