@@ -61,6 +61,8 @@ class LatticeServiceArgs(TypedDict):
     """The namespace, when spec holds only the spec part (default: default)."""
     allow_default_provider: NotRequired[bool]
     """Use the default Kubernetes provider when no provider is passed."""
+    skip_await: NotRequired[bool]
+    """Apply without waiting for workloads to become ready (pulumi.com/skipAwait)."""
 
 
 class LatticeService(service_component.LatticeService):
@@ -87,6 +89,7 @@ class LatticeService(service_component.LatticeService):
             opts,
             namespace=args.get("namespace"),
             allow_default_provider=bool(args.get("allow_default_provider", False)),
+            skip_await=bool(args.get("skip_await", False)),
         )
 
 

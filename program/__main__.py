@@ -15,12 +15,13 @@ from lattice_pulumi.automation.program import Target, build_program, load_deploy
 
 ROOT = Path(__file__).resolve().parent.parent
 
-config = pulumi.Config()
+config = pulumi.Config()  # every key is documented in ../Pulumi.yaml
 render_to = config.get("renderTo")
 target = Target(
-    kubeconfig=config.get("kubeconfig"),
-    kube_context=config.get("context"),
+    kubeconfig=config.get("kubeconfig") or None,
+    kube_context=config.get("context") or None,
     render_to=Path(render_to) if render_to else None,
+    skip_await=config.get_bool("skipAwait") or False,
 )
 deployment = load_deployment([ROOT / "examples" / "webapp", ROOT / "examples" / "policies"])
 build_program(deployment, target)()

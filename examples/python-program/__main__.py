@@ -2,8 +2,10 @@
 
 Shows what YAML alone cannot: a function builds specs, a loop creates workers, the image tag
 comes from stack config, and the frontend gets the api's ``url`` Output as an environment
-variable (Pulumi orders the deployment accordingly). Both sides of every mesh edge are
-declared; ``mesh_report()`` would list any one-sided declaration.
+variable (Pulumi orders the deployment accordingly). The api's token is a secret from stack
+config: it lands in a Kubernetes Secret and stays encrypted in the Pulumi state. Both sides of
+every mesh edge are declared; ``mesh_report()`` would list any one-sided declaration. The
+stack config keys are documented in Pulumi.yaml.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ NAMESPACE = "shop"
 config = pulumi.Config()
 tag = config.get("imageTag") or "latest"
 workers = config.get_int("workers") or 2
+api_replicas = config.get_int("apiReplicas") or 2
+api_token = config.get_secret("apiToken")
+skip_await = config.get_bool("skipAwait") or False
 render_to = config.get("renderTo")
 kubeconfig = config.get("kubeconfig")
 if render_to:
@@ -60,10 +65,12 @@ api = LatticeService(
         f"ghcr.io/example/shop-api:{tag}",
         port=8080,
         called_by=("frontend", *worker_names),
-        replicas=2,
+        variables={"API_TOKEN": api_token} if api_token is not None else None,
+        replicas=api_replicas,
     ),
     opts,
     namespace=NAMESPACE,
+    skip_await=skip_await,
 )
 frontend = LatticeService(
     "frontend",
@@ -75,6 +82,7 @@ frontend = LatticeService(
     ),
     opts,
     namespace=NAMESPACE,
+    skip_await=skip_await,
 )
 for name in worker_names:
     LatticeService(
@@ -86,6 +94,7 @@ for name in worker_names:
         ),
         opts,
         namespace=NAMESPACE,
+        skip_await=skip_await,
     )
 
 pulumi.export("apiUrl", api.url)

@@ -48,6 +48,7 @@ def test_schema_is_inferred_from_type_hints(entry: ModuleType) -> None:
     assert sorted(resource["inputProperties"]) == [
         "allowDefaultProvider",
         "namespace",
+        "skipAwait",
         "spec",
         "specYaml",
     ]

@@ -3,10 +3,12 @@
 ``control_plane`` (session): etcd + kube-apiserver + kube-controller-manager on loopback.
 ``control_plane_factory``: start more, independent control planes (two-cluster tests).
 ``kube``: a small client for the session control plane; ``namespace``: a fresh namespace.
-``crd_schemas``: the ``../shared/crd-schemas`` folder (skips when absent).
+``crd_schemas``: the third-party CRD schemas (``scripts/fetch-crds``' cache, else
+``../shared/crd-schemas``; skips when neither is there).
 ``pulumi_engine``: an isolated Pulumi engine (PULUMI_HOME and file:// backend in a temp
 dir, passphrase secrets, built binaries first on PATH); ``pulumi_kubernetes_engine`` adds
-the built ``pulumi-resource-kubernetes``.
+the built ``pulumi-resource-kubernetes``; ``pulumi_shell_engine`` adds the language hosts
+(``pulumi-language-python``, ``pulumi-language-yaml``) too, for projects run from a shell.
 Outside CI a missing tool skips with one line naming ``scripts/build-tools``; with ``CI``
 set it fails instead. This directory has no ``__init__.py`` on purpose: pytest puts it on
 ``sys.path`` so ``harness`` imports as a top-level package (and the lines below make
@@ -83,18 +85,25 @@ def namespace(kube: KubeClient) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def crd_schemas() -> Path:
-    """The shared third-party CRD schemas (../shared/crd-schemas from the project root)."""
+    """The third-party CRD schemas: scripts/fetch-crds' cache, else ../shared/crd-schemas."""
     found = schemas_dir()
     if found is None:
-        message = "../shared/crd-schemas not found next to the project: CRD tests need it"
+        message = "no third-party CRD schemas: run scripts/fetch-crds (CRD tests need them)"
         if in_ci():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return found
 
 
-def _engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_kubernetes: bool) -> PulumiEngine:
-    engine = make_engine(tmp_path / "pulumi", with_kubernetes=with_kubernetes)
+def _engine(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    with_kubernetes: bool,
+    with_languages: bool = False,
+) -> PulumiEngine:
+    engine = make_engine(
+        tmp_path / "pulumi", with_kubernetes=with_kubernetes, with_languages=with_languages
+    )
     for key, value in engine.env.items():
         monkeypatch.setenv(key, value)
     return engine
@@ -110,3 +119,9 @@ def pulumi_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PulumiEngi
 def pulumi_kubernetes_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PulumiEngine:
     """Like ``pulumi_engine``, with the built pulumi-resource-kubernetes on PATH."""
     return _engine(tmp_path, monkeypatch, with_kubernetes=True)
+
+
+@pytest.fixture
+def pulumi_shell_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PulumiEngine:
+    """Like ``pulumi_kubernetes_engine``, with the Python and YAML language hosts on PATH."""
+    return _engine(tmp_path, monkeypatch, with_kubernetes=True, with_languages=True)

@@ -1,10 +1,15 @@
-"""Install third-party CRDs into a test control plane from ``../shared/crd-schemas``.
+"""Install third-party CRDs into a test control plane from their JSON schemas.
 
-The folder holds one JSON schema per kind and version
+The schemas are searched in ``scripts/fetch-crds``' cache (``$LATTICE_TOOLS_DIR/crd-schemas``:
+the CRDs of the Go modules at the versions pinned in ``scripts/tools.versions``), then in
+``../shared/crd-schemas`` (the fallback, for kinds whose module is not served). A folder
+holds one JSON schema per kind and version
 (``<group>/<kind lowercased>_<version>.json``, kubeconform's layout). Each is wrapped as an
-``apiextensions.k8s.io/v1`` CustomResourceDefinition: the kind's spelling comes from the
-schema's description (or a table for the few without one), the plural from English rules
-with an override table, the scope from a table of the cluster-scoped kinds. The strict
+``apiextensions.k8s.io/v1`` CustomResourceDefinition: the kind's spelling, plural and scope
+come from the cache's ``index.json`` (taken from the real CRDs); for the shared folder the
+spelling comes from the schema's description (or a table for the few without one), the
+plural from English rules with an override table, the scope from a table of the
+cluster-scoped kinds. The strict
 ``additionalProperties: false`` that the catalog adds is removed (a structural CRD schema
 may not combine it with ``properties``). Our own CRDs can be installed the same way as a
 list of CRD dicts.
@@ -22,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from .kube import ApiError, KubeClient, Object, condition_true
-from .tools import PROJECT_ROOT
+from .tools import PROJECT_ROOT, tools_root
 
-# LATTICE_CRD_SCHEMAS overrides the default (a git worktree is not next to ../shared).
-SCHEMAS_DIR = Path(
+# LATTICE_CRD_SCHEMAS overrides the fallback's place (a git worktree is not next to ../shared).
+SHARED_SCHEMAS_DIR = Path(
     os.environ.get("LATTICE_CRD_SCHEMAS") or PROJECT_ROOT.parent / "shared" / "crd-schemas"
 )
 
@@ -141,9 +146,37 @@ WRITTEN_SCHEMAS: dict[tuple[str, str], dict[str, Mapping[str, Any]]] = {
 _VERSION_RE = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
 
 
+def fetched_schemas_dir() -> Path:
+    """Where ``scripts/fetch-crds`` keeps the schemas of the pinned CRDs."""
+    return tools_root() / "crd-schemas"
+
+
+def schema_dirs() -> list[Path]:
+    """The schema folders, in search order: the fetched cache, then ../shared."""
+    fetched = fetched_schemas_dir()
+    dirs = [fetched] if (fetched / ".stamp").is_file() else []
+    return dirs + ([SHARED_SCHEMAS_DIR] if SHARED_SCHEMAS_DIR.is_dir() else [])
+
+
 def schemas_dir() -> Path | None:
-    """The shared schema folder, or None in a checkout outside this workspace."""
-    return SCHEMAS_DIR if SCHEMAS_DIR.is_dir() else None
+    """The first schema folder, or None when there is none (run scripts/fetch-crds)."""
+    dirs = schema_dirs()
+    return dirs[0] if dirs else None
+
+
+def _search(directory: Path | None) -> list[Path]:
+    """``directory`` first (when given), then every schema folder, without repeats."""
+    dirs = ([directory] if directory is not None else []) + schema_dirs()
+    return list(dict.fromkeys(dirs))
+
+
+def _index(directory: Path) -> dict[tuple[str, str], Mapping[str, str]]:
+    """(group, kind lowercased) -> names and scope, from a fetched folder's index.json."""
+    path = directory / "index.json"
+    if not path.is_file():
+        return {}
+    entries = json.loads(path.read_text())
+    return {(e["group"], e["kind"].lower()): e for e in entries}
 
 
 def pluralize(kind: str) -> str:
@@ -243,36 +276,55 @@ def crd_from_schemas(
     }
 
 
-def shared_crd(group: str, kind: str, directory: Path | None = None) -> Object:
-    """The CRD for one kind of the shared schemas, with every version found there."""
-    folder = (directory or SCHEMAS_DIR) / group
-    kind_lower = kind.lower()
+def _schemas_in(folder: Path, kind_lower: str) -> dict[str, Mapping[str, Any]]:
     schemas: dict[str, Mapping[str, Any]] = {}
     for path in sorted(folder.glob(f"{kind_lower}_*.json")):
         version = path.stem[len(kind_lower) + 1 :]
         if _VERSION_RE.match(version):
             schemas[version] = json.loads(path.read_text())
-    if not schemas and (group, kind) in WRITTEN_SCHEMAS:
+    return schemas
+
+
+def shared_crd(group: str, kind: str, directory: Path | None = None) -> Object:
+    """The CRD for one kind, with every version of the first folder that has the kind
+    (``directory`` first when given, then the fetched cache, then ../shared)."""
+    kind_lower = kind.lower()
+    searched = _search(directory)
+    for root in searched:
+        schemas = _schemas_in(root / group, kind_lower)
+        if not schemas:
+            continue
+        names = _index(root).get((group, kind_lower))
+        if names is not None:
+            return crd_from_schemas(
+                group,
+                names["kind"],
+                schemas,
+                plural=names["plural"],
+                namespaced=names["scope"] == "Namespaced",
+            )
+        spelled = (
+            kind if kind != kind_lower else kind_spelling(kind_lower, next(iter(schemas.values())))
+        )
+        return crd_from_schemas(group, spelled, schemas)
+    if (group, kind) in WRITTEN_SCHEMAS:
         return crd_from_schemas(group, kind, WRITTEN_SCHEMAS[(group, kind)])
-    if not schemas:
-        raise FileNotFoundError(f"no schema for {group} {kind} in {folder}")
-    spelled = (
-        kind if kind != kind_lower else kind_spelling(kind_lower, next(iter(schemas.values())))
+    raise FileNotFoundError(
+        f"no schema for {group} {kind} in {', '.join(map(str, searched)) or 'no folder'}"
     )
-    return crd_from_schemas(group, spelled, schemas)
 
 
 def shared_crds(groups: Iterable[str] | None = None, directory: Path | None = None) -> list[Object]:
-    """CRDs for every kind in the shared schemas (optionally only some API groups)."""
-    root = directory or SCHEMAS_DIR
+    """CRDs for every kind in the schema folders (optionally only some API groups); a kind
+    in several folders comes from the first."""
     wanted = set(groups) if groups is not None else None
-    crds: list[Object] = []
-    for group_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        if wanted is not None and group_dir.name not in wanted:
-            continue
-        kinds = sorted({p.stem.rsplit("_", 1)[0] for p in group_dir.glob("*.json")})
-        crds.extend(shared_crd(group_dir.name, kind, root) for kind in kinds)
-    return crds
+    kinds: set[tuple[str, str]] = set()
+    for root in _search(directory):
+        for group_dir in (p for p in root.iterdir() if p.is_dir() and "." in p.name):
+            if wanted is None or group_dir.name in wanted:
+                found = group_dir.glob("*.json")
+                kinds |= {(group_dir.name, p.stem.rsplit("_", 1)[0]) for p in found}
+    return [shared_crd(group, kind, directory) for group, kind in sorted(kinds)]
 
 
 def _create_or_apply(client: KubeClient, crd: Mapping[str, Any]) -> Object:

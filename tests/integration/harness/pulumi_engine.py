@@ -2,12 +2,14 @@
 
 The pulumi CLI (and the ``pulumi-resource-pulumi-python`` launcher for dynamic providers)
 come from ``scripts/build-tools``; ``pulumi-resource-kubernetes`` too when a test asks for
-it. Plugins are found on PATH (ambient), automatic plugin downloads are off, and secrets
-use a passphrase, so nothing leaves the machine.
+it, and the language hosts ``pulumi-language-python`` and ``pulumi-language-yaml`` when a
+test runs projects from a shell (``harness.pulumi_shell``). Plugins are found on PATH
+(ambient), automatic plugin downloads are off, and secrets use a passphrase, so nothing
+leaves the machine.
 
-Python programs run as Automation API *inline* programs: the Python SDK serves the
-language runtime itself and hands the CLI ``--client``, so no ``pulumi-language-python``
-binary is needed (that module is not available from the Go module proxy).
+``stack()`` runs Python programs as Automation API *inline* programs: the Python SDK serves
+the language runtime itself and hands the CLI ``--client``. Projects on disk
+(``runtime: python`` or ``yaml``) run through the built language hosts instead.
 """
 
 from __future__ import annotations
@@ -93,9 +95,15 @@ class PulumiEngine:
         return created
 
 
-def make_engine(root: Path, with_kubernetes: bool = False) -> PulumiEngine:
+LANGUAGE_HOSTS = ("pulumi-language-python", "pulumi-language-yaml")
+
+
+def make_engine(
+    root: Path, with_kubernetes: bool = False, with_languages: bool = False
+) -> PulumiEngine:
     """Prepare the directories and environment of an engine (skip/fail if tools are missing)."""
     names = ["pulumi"] + (["pulumi-resource-kubernetes"] if with_kubernetes else [])
+    names += list(LANGUAGE_HOSTS) if with_languages else []
     tools = require_tools(*names)
     engine = PulumiEngine(root, tools)
     engine.home.mkdir(parents=True, exist_ok=True)

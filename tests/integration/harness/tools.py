@@ -27,6 +27,11 @@ TOOLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cluster-api-manager": ("CLUSTER_API_VERSION", ("cluster-api-manager",)),
     "pulumi": ("PULUMI_VERSION", ("bin/pulumi", "bin/pulumi-resource-pulumi-python")),
     "pulumi-resource-kubernetes": ("PULUMI_KUBERNETES_VERSION", ("pulumi-resource-kubernetes",)),
+    "pulumi-language-python": (
+        "PULUMI_LANGUAGE_PYTHON_VERSION",
+        ("pulumi-language-python", "pulumi-language-python-exec"),
+    ),
+    "pulumi-language-yaml": ("PULUMI_YAML_VERSION", ("pulumi-language-yaml",)),
 }
 
 
