@@ -14,7 +14,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, PrivateAttr, model_validator
 
 from lattice_pulumi.errors import FieldPath, SpecError
-from lattice_pulumi.spec import placeholders
+from lattice_pulumi.spec import placeholders, service_aliases
+from lattice_pulumi.spec.aliases import Normalized
 from lattice_pulumi.spec.base import DnsLabel, SpecModel
 from lattice_pulumi.spec.meta import Resource, Status
 from lattice_pulumi.spec.service_containers import Container, Sidecar
@@ -126,6 +127,11 @@ class LatticeService(Resource):
         copy = self.model_copy()
         copy._score_metadata = dict(extras)
         return copy
+
+    @classmethod
+    def normalize(cls, data: Any) -> Normalized:
+        """The original Lattice's ``replicas: {min, max}`` rewritten (``spec.service_aliases``)."""
+        return service_aliases.normalize_service(data)
 
     def check(self) -> list[SpecError]:
         extras = frozenset(self._score_metadata)
