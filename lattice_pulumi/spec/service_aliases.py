@@ -26,7 +26,7 @@ def normalize_service(data: Any) -> Normalized:
     if given is None:
         return rewrite.result()
     rewrite.pop(_REPLICAS)
-    for key in sorted(set(given) - {"min", "max"}):
+    for key in sorted(set(given) - {"min", "max"}, key=str):
         rewrite.errors.append(
             SpecError(f"unknown field {key!r}; a replica range has min and max", (*_REPLICAS, key))
         )
