@@ -27,10 +27,9 @@ from collections.abc import Awaitable, Callable
 import httpx2
 
 from lattice_pulumi.protocol import pb
-from lattice_pulumi.protocol.tunnel import MAX_CHUNK, StreamCancelled, TunnelStream
+from lattice_pulumi.protocol.tunnel import HOP_BY_HOP, MAX_CHUNK, StreamCancelled, TunnelStream
 
 __all__ = [
-    "HOP_BY_HOP",
     "MAX_REQUEST_BODY",
     "Backend",
     "KubeProxy",
@@ -43,21 +42,6 @@ log = logging.getLogger(__name__)
 
 MAX_REQUEST_BODY = 3 * 1024 * 1024  # kube-apiserver's own default limit for a request body
 CONNECT_TIMEOUT = 10.0
-HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-    }
-)
 
 Backend = Callable[[pb.ProxyStart, TunnelStream], Awaitable[None]]
 

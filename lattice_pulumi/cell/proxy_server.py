@@ -42,27 +42,12 @@ from lattice_pulumi.policy import Authorizer, ClusterContext, Request, denial_me
 from lattice_pulumi.policy import requests as cedar_requests
 from lattice_pulumi.policy import schema as cedar_schema
 from lattice_pulumi.protocol import pb
-from lattice_pulumi.protocol.tunnel import MAX_CHUNK, StreamCancelled, TunnelStream
+from lattice_pulumi.protocol.tunnel import HOP_BY_HOP, MAX_CHUNK, StreamCancelled, TunnelStream
 
 __all__ = ["ProxyConfig", "ProxyServer", "status_response"]
 
 log = logging.getLogger(__name__)
 
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -96,7 +81,7 @@ def _client_headers(request: web.BaseRequest) -> list[pb.ProxyHeader]:
     return [
         pb.ProxyHeader(name=name, value=value)
         for name, value in request.headers.items()
-        if name.lower() not in _HOP_BY_HOP
+        if name.lower() not in HOP_BY_HOP
         and name.lower() != "authorization"
         and not name.lower().startswith("impersonate-")
     ]
@@ -292,7 +277,7 @@ class ProxyServer:
                 return status_response(504, "Timeout", message)
             except StreamCancelled as exc:
                 return status_response(502, "ServiceUnavailable", f"the tunnel broke: {exc}")
-            headers = [(h.name, h.value) for h in head.headers if h.name.lower() not in _HOP_BY_HOP]
+            headers = [(h.name, h.value) for h in head.headers if h.name.lower() not in HOP_BY_HOP]
             if stream.peer_done:  # the whole answer is here: one write, with its length
                 answer = web.Response(
                     status=head.status, body=await stream.read_body(stream.window)

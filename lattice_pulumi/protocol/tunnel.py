@@ -25,6 +25,7 @@ from lattice_pulumi.protocol.gen import agent_pb2 as pb
 
 __all__ = [
     "DEFAULT_WINDOW",
+    "HOP_BY_HOP",
     "MAX_CHUNK",
     "MAX_WINDOW",
     "StreamCancelled",
@@ -33,6 +34,23 @@ __all__ = [
     "chunks",
     "clamp_window",
 ]
+
+# Headers of one HTTP hop, never carried over the tunnel (each side sets its own).
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
 
 MAX_CHUNK = 32 * 1024  # body bytes per data frame
 DEFAULT_WINDOW = 256 * 1024  # initial credit of each direction of a stream
