@@ -54,6 +54,7 @@ __all__ = [
     "CONFIG_NAME",
     "CREDENTIALS_DIR",
     "CREDENTIALS_SECRET",
+    "DISTRIBUTED_RESOURCES",
     "NAME",
     "NAMESPACE",
     "NAMESPACED_RULES",
@@ -83,15 +84,23 @@ PARENT_DIR = "/etc/lattice/parent"
 PARENT_CA_FILE = f"{PARENT_DIR}/ca.crt"
 
 _READ = ("get", "list", "watch")
-_WRITE = ("create", "update", "patch", "delete")
 _LATTICE_GROUP = "lattice.dev"
-# (apiGroups, resources, verbs, why). Lattice resources are expanded from the CRDs below.
+# The kinds the parent's cell distributes (protocol.distribution.DISTRIBUTED_KINDS; compile
+# may not import the protocol, a unit test keeps the two in step). The agent lists them in
+# every namespace (to tell its own from local objects), creates with POST, updates with
+# server-side apply and deletes; a mid-level cell running as this account watches them.
+DISTRIBUTED_RESOURCES = ("cedarpolicies", "cloudproviders", "secretproviders")
+# (apiGroups, resources, verbs, why).
 RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], str], ...] = (
     (("",), ("nodes",), _READ, "health: ready control-plane and worker nodes in heartbeats"),
     (("",), ("pods",), _READ, "health: failing system pods in heartbeats"),
     (("",), ("namespaces",), _READ, "health: which namespaces exist (status requests)"),
-    ((_LATTICE_GROUP,), ("<kinds>",), (*_READ, *_WRITE), "sync: resources the parent hands down"),
-    ((_LATTICE_GROUP,), ("<kinds>/status",), ("get", "update", "patch"), "report: status"),
+    (
+        (_LATTICE_GROUP,),
+        DISTRIBUTED_RESOURCES,
+        ("list", "watch", "create", "patch", "delete"),
+        "distribution: apply what the parent hands down (POST, SSA), prune it, and hand it on",
+    ),
     (
         ("",),
         ("users", "groups", "serviceaccounts"),
@@ -237,30 +246,12 @@ def _crds(cluster_name: str) -> list[dict[str, Any]]:
     return result
 
 
-def _lattice_resources() -> list[str]:
-    return sorted(
-        crd["spec"]["names"]["plural"]
-        for crd in build_crds()
-        if crd["spec"]["group"] == _LATTICE_GROUP
-    )
-
-
 def _cluster_role(cluster_name: str) -> dict[str, Any]:
     role = _object("ClusterRole", cluster_name, namespaced=False)
-    kinds = _lattice_resources()
-    rules = []
-    for groups, resources, verbs, _why in RULES:
-        names = [
-            name
-            for resource in resources
-            for name in (
-                [resource.replace("<kinds>", kind) for kind in kinds]
-                if "<kinds>" in resource
-                else [resource]
-            )
-        ]
-        rules.append({"apiGroups": list(groups), "resources": names, "verbs": list(verbs)})
-    role["rules"] = rules
+    role["rules"] = [
+        {"apiGroups": list(groups), "resources": list(resources), "verbs": list(verbs)}
+        for groups, resources, verbs, _why in RULES
+    ]
     return role
 
 

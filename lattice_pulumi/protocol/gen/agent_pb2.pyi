@@ -219,12 +219,30 @@ class StatusReply(_message.Message):
     def __init__(self, heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., subtree: _Optional[_Union[SubtreeState, _Mapping]] = ...) -> None: ...
 
 class ApplyResult(_message.Message):
-    __slots__ = ("applied", "unchanged")
+    __slots__ = ("applied", "unchanged", "deleted", "problems")
     APPLIED_FIELD_NUMBER: _ClassVar[int]
     UNCHANGED_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
     applied: int
     unchanged: int
-    def __init__(self, applied: _Optional[int] = ..., unchanged: _Optional[int] = ...) -> None: ...
+    deleted: int
+    problems: _containers.RepeatedCompositeFieldContainer[SyncProblem]
+    def __init__(self, applied: _Optional[int] = ..., unchanged: _Optional[int] = ..., deleted: _Optional[int] = ..., problems: _Optional[_Iterable[_Union[SyncProblem, _Mapping]]] = ...) -> None: ...
+
+class SyncProblem(_message.Message):
+    __slots__ = ("kind", "namespace", "name", "reason", "message")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    namespace: str
+    name: str
+    reason: str
+    message: str
+    def __init__(self, kind: _Optional[str] = ..., namespace: _Optional[str] = ..., name: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class CellCommand(_message.Message):
     __slots__ = ("request_id", "welcome", "status_request", "apply_manifests", "sync_resources", "proxy")

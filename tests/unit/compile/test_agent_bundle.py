@@ -15,6 +15,7 @@ from lattice_pulumi.cli import fleet_run
 from lattice_pulumi.compile import agent, labels
 from lattice_pulumi.compile.agent import AgentParent, compile_agent_bundle
 from lattice_pulumi.errors import CompileError
+from lattice_pulumi.protocol.distribution import DISTRIBUTED_KINDS
 from lattice_pulumi.spec.crds import build_crds
 from tests.manifests import assert_valid
 
@@ -181,20 +182,14 @@ def test_deployment_runs_restricted_with_memory_backed_credentials() -> None:
 def test_cluster_role_is_least_privilege() -> None:
     objects = compile_agent_bundle("alpha", PARENT)
     rules = _one(objects, "ClusterRole")["rules"]
-    plurals = sorted(c["spec"]["names"]["plural"] for c in build_crds())
     assert rules == [
         {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]},
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
         {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]},
         {
             "apiGroups": ["lattice.dev"],
-            "resources": plurals,
-            "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
-        },
-        {
-            "apiGroups": ["lattice.dev"],
-            "resources": [f"{p}/status" for p in plurals],
-            "verbs": ["get", "update", "patch"],
+            "resources": ["cedarpolicies", "cloudproviders", "secretproviders"],
+            "verbs": ["list", "watch", "create", "patch", "delete"],
         },
         {
             "apiGroups": [""],
@@ -205,6 +200,9 @@ def test_cluster_role_is_least_privilege() -> None:
     for rule in rules:
         assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"]
     assert len(agent.RULES) == len(rules)  # every rule carries its reason there
+    # the distributed kinds, as the protocol names them, and served by the bundle's CRDs
+    plurals = {c["spec"]["names"]["kind"]: c["spec"]["names"]["plural"] for c in build_crds()}
+    assert sorted(plurals[k] for k in DISTRIBUTED_KINDS) == list(agent.DISTRIBUTED_RESOURCES)
     binding = _one(objects, "ClusterRoleBinding")
     assert binding["roleRef"]["name"] == "lattice-agent"
     assert binding["subjects"] == [
