@@ -92,6 +92,8 @@ class Distributor:
         self.skipped: dict[Key, str] = {}  # objects not distributable, and why
         self._sources: dict[Key, dict[str, Any]] = {}
         self._listed: set[str] = set()  # kinds listed at least once (or not served here)
+        # per source: its resourceVersion and its encoded copy, or why it cannot go
+        self._copies: dict[Key, tuple[str, bytes | NotDistributable]] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -157,22 +159,40 @@ class Distributor:
 
     # ------------------------------------------------------------------ what goes down
 
-    def desired_for(self, labels: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
-        """Per kind, the objects a child with ``labels`` gets now (name order)."""
-        out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in DISTRIBUTED_KINDS}
+    def desired_for(self, labels: Mapping[str, str]) -> dict[str, list[bytes]]:
+        """Per kind, the objects (JSON) a child with ``labels`` gets now (name order)."""
+        out: dict[str, list[bytes]] = {kind: [] for kind in DISTRIBUTED_KINDS}
         skipped: dict[Key, str] = {}
         for key in sorted(self._sources):
             body = self._sources[key]
             try:
                 if wanted_by(body, labels):
-                    out[key[0]].append(distributed_copy(body, self.cell.config.name))
+                    out[key[0]].append(self._copy(key, body))
             except NotDistributable as exc:
                 skipped[key] = str(exc)
         for key, why in skipped.items():
             if self.skipped.get(key) != why:
                 log.warning("not distributed: %s", why)
         self.skipped = skipped
+        for key in [k for k in self._copies if k not in self._sources]:
+            del self._copies[key]
         return out
+
+    def _copy(self, key: Key, body: Mapping[str, Any]) -> bytes:
+        """The encoded copy of ``body``, made once per resourceVersion."""
+        version = str(body.get("metadata", {}).get("resourceVersion", ""))
+        cached = self._copies.get(key)
+        if cached is None or cached[0] != version or not version:
+            try:
+                made: bytes | NotDistributable = _encode(
+                    distributed_copy(body, self.cell.config.name)
+                )
+            except NotDistributable as exc:
+                made = exc
+            cached = self._copies[key] = (version, made)
+        if isinstance(cached[1], NotDistributable):
+            raise cached[1]
+        return cached[1]
 
     async def _sync_loop(self) -> None:
         while True:
@@ -193,8 +213,7 @@ class Distributor:
 
     async def _sync_child(self, name: str, session_id: str, labels: Mapping[str, str]) -> None:
         report = self.reports.setdefault(name, ChildReport())
-        desired = self.desired_for(labels)
-        encoded = {kind: [_encode(o) for o in objs] for kind, objs in desired.items()}
+        encoded = self.desired_for(labels)
         digests = {kind: b"\0".join(items) for kind, items in encoded.items()}
         now = time.monotonic()
         fresh = report.session_id == session_id and report.sent == digests and not report.failed_at
@@ -205,6 +224,9 @@ class Distributor:
         failed = False
         for kind in DISTRIBUTED_KINDS:
             answer = await self._send(name, kind, encoded[kind])
+            previous = report.kinds.get(kind)
+            if answer.error and (previous is None or previous.error != answer.error):
+                log.warning("distribution of %s to %s failed: %s", kind, name, answer.error)
             report.kinds[kind] = answer
             failed = failed or bool(answer.error)
         report.session_id, report.sent = session_id, digests

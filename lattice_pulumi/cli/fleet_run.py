@@ -7,6 +7,9 @@ CA and token hashes in ``--state-dir`` (see ``lattice_pulumi.cell.state``); an a
 its key and certificates in ``--credentials-dir`` and enrols first when that is empty.
 A cell given ``--parent`` also runs an agent for its own cluster that reports the cell's
 whole subtree upward (how a three-level hierarchy is built).
+With a Kubernetes API a cell distributes the CedarPolicies, CloudProviders and SecretProviders
+of its cluster to its children (``cell.distribution``), and every agent applies what its
+parent hands down (``agent.distribution``).
 
 With a Kubernetes API (``--kubeconfig``, or the pod's service account when
 ``KUBERNETES_SERVICE_HOST`` is set) ``agent run`` and the upstream agent of
@@ -36,6 +39,7 @@ from lightkube import AsyncClient
 
 from lattice_pulumi import kube, pki
 from lattice_pulumi.agent import Agent, AgentConfig, AgentCredentials, StatusHolder, enrol
+from lattice_pulumi.agent.distribution import DistributionHandler
 from lattice_pulumi.agent.health import HealthWatcher
 from lattice_pulumi.agent.secret_store import (
     BOOTSTRAP_SECRET,
@@ -51,6 +55,7 @@ from lattice_pulumi.cell import (
     CellState,
     EnrolmentServer,
 )
+from lattice_pulumi.cell.distribution import Distributor
 from lattice_pulumi.cell.state import write_private
 from lattice_pulumi.cli import fleet_proxy, output
 from lattice_pulumi.compile.agent import AGENT_IMAGE, NAMESPACE
@@ -285,7 +290,8 @@ def serve(
 
     With ``--parent``, the upstream agent reports this cluster's nodes (``--kubeconfig``, or
     the pod's service account in a pod) like ``agent run``, relays API requests for this
-    cluster and forwards those for clusters below; a root cell watches nothing. With
+    cluster and forwards those for clusters below; a root cell reports no health. With an
+    API server every cell distributes its CedarPolicies and providers to its children. With
     ``--proxy-port`` the cell also serves the HTTPS API proxy (``cli.fleet_proxy``).
     """
     try:
@@ -310,8 +316,16 @@ def serve(
     async def main(stop: asyncio.Event) -> None:
         if parent is None:
             status = StatusHolder()
-            status.state = pb.CLUSTER_STATE_UNSPECIFIED  # a root cell watches no cluster
-            await _serve_cell(stop, status, None)
+            status.state = pb.CLUSTER_STATE_UNSPECIFIED  # a root cell reports no health
+            # ... but distributes its CedarPolicies and providers when it has an API server
+            client = None
+            if kubeconfig is not None or kube.in_cluster():
+                client = kube.connect(kubeconfig, namespace=NAMESPACE, field_manager=FIELD_MANAGER)
+            try:
+                await _serve_cell(stop, status, client)
+            finally:
+                if client is not None:
+                    await client.aclose()
             return
         async with _watched_cluster(kubeconfig, NAMESPACE, heartbeat_interval) as watched:
             await _serve_cell(stop, watched[1], watched[0])
@@ -352,10 +366,14 @@ def serve(
                 subtree=cell.registry.subtree_snapshot,
                 kube_proxy=local,
                 forward=forward,
+                handler=DistributionHandler(client) if client is not None else None,
             )
+        distributor = Distributor(cell, client) if client is not None else None
         serving = state_dir / SERVING_FILE
         serving.unlink(missing_ok=True)
         await cell.start()
+        if distributor is not None:
+            await distributor.start()
         try:
             enrolment.start()
             async with fleet_proxy.serving_proxy(proxy_options, cell, certificate) as proxy:
@@ -373,6 +391,8 @@ def serve(
                 await stop.wait()
         finally:
             serving.unlink(missing_ok=True)
+            if distributor is not None:
+                await distributor.stop()
             await asyncio.to_thread(enrolment.stop)
             await cell.stop(1.0)
         output.err.print(f"cell {name} stopped", markup=False)
@@ -486,7 +506,8 @@ def run_agent(
                 cluster, credentials_dir, store, enrol_url, ca, token_file
             )
             local, _ = fleet_proxy.agent_backends(client)
-            agent = Agent(config, credentials, status, kube_proxy=local)
+            handler = DistributionHandler(client) if client is not None else None
+            agent = Agent(config, credentials, status, kube_proxy=local, handler=handler)
             await _hold_agent(agent, credentials_dir, stop, store, stored_serial, forget)
         output.err.print(f"agent {cluster} stopped", markup=False)
 

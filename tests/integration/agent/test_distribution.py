@@ -6,6 +6,7 @@ The agent's RBAC is checked with the real ``kubectl auth can-i``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from harness.kube import ApiError, KubeClient
 from proxy_support import AGENT_ACCOUNT, kubectl
 
 from lattice_pulumi import pki
+from lattice_pulumi.protocol import pb
 from lattice_pulumi.protocol.distribution import (
     DISTRIBUTED_BY_LABEL,
     ORIGIN_ANNOTATION,
@@ -263,3 +265,31 @@ async def test_the_agent_account_reaches_exactly_the_distributed_kinds(
         )
         expected = "yes" if (verb, resource) in allowed else "no"
         assert out.strip() == expected, (verb, resource, err)
+
+
+async def test_a_malformed_set_is_refused_whole_and_prunes_nothing(
+    fleet: DistributionFleet,
+) -> None:
+    name = f"{PREFIX}stays"
+    fleet.kc("root").create(cedar_policy(name, ALLOW))
+    await until(lambda: spec_of(fleet, "prod", name) == ALLOW)
+    await fleet.distributors["root"].stop()  # nothing corrects prod while this test speaks
+    unmarked = json.dumps(cedar_policy(f"{PREFIX}unmarked", ALLOW)).encode()
+    cases = {
+        "LatticeService": (
+            [],
+            "SyncResources of 'LatticeService': expected one of CloudProvider, "
+            "SecretProvider, CedarPolicy",
+        ),
+        "CedarPolicy": (
+            [unmarked],
+            "SyncResources of CedarPolicy: resources[0]: expected the "
+            "lattice.dev/distributed-by label and lattice.dev/origin-cluster annotation",
+        ),
+    }
+    for kind, (resources, error) in cases.items():
+        command = pb.CellCommand(sync_resources=pb.SyncResources(kind=kind, resources=resources))
+        reply = await fleet.root.request("prod", command)
+        assert (reply.ok, reply.error) == (False, error)
+    assert spec_of(fleet, "prod", name) == ALLOW
+    assert find(fleet.kc("prod"), "CedarPolicy", f"{PREFIX}unmarked") is None
