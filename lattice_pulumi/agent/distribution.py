@@ -6,7 +6,8 @@ holds the full set of one kind meant for this cluster. The handler lists every o
 kind here, plans with :func:`lattice_pulumi.agent.distribution_plan.plan_sync`, and then:
 
 - creates with a plain POST (an object of that name made meanwhile makes it fail with 409,
-  reported as a conflict; server-side apply would have merged into the local object);
+  reported as a conflict; server-side apply would have merged into the local object), then
+  files the new object's fields as applied by ``FIELD_MANAGER`` (see ``_create``);
 - updates with server-side apply under ``FIELD_MANAGER``, the current resourceVersion as a
   precondition (so a local object that replaced ours is never written);
 - deletes with the uid as a precondition (a local object that replaced ours is never deleted).
@@ -108,11 +109,37 @@ class DistributionHandler:
             result.applied += 1
 
     async def _create(self, kind: objects.Kind, body: dict[str, Any]) -> None:
+        """POST ``body``, then record its fields as applied by this manager.
+
+        A POST files every field under an "Update" entry of the manager; a later apply that
+        leaves a field out would not remove it (another operation owns it). Turning the
+        entry into an "Apply" one, guarded by the new uid, makes the next apply the sole
+        owner of what it sets, so a field the parent dropped disappears here too.
+        """
         namespace, name = key_of(body)
         http = kube.http_client(self.catalog.client)
+        path = f"{_collection(kind, namespace)}/{name}"
         with kube.api_errors(f"create {kind.kind} {namespace}/{name}"):
             response = await http.post(
                 _collection(kind, namespace), json=body, params={"fieldManager": self.field_manager}
+            )
+            response.raise_for_status()
+            created = response.json()
+        meta = created["metadata"]
+        fields = [
+            {**entry, "operation": "Apply"} if entry.get("manager") == self.field_manager else entry
+            for entry in meta.get("managedFields", [])
+        ]
+        claim = [
+            {"op": "test", "path": "/metadata/uid", "value": meta["uid"]},
+            {"op": "replace", "path": "/metadata/managedFields", "value": fields},
+        ]
+        with kube.api_errors(f"record the fields of {kind.kind} {namespace}/{name} as applied"):
+            response = await http.patch(
+                path,
+                json=claim,
+                headers={"Content-Type": "application/json-patch+json"},
+                params={"fieldManager": self.field_manager},
             )
             response.raise_for_status()
 

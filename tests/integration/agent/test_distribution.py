@@ -96,7 +96,9 @@ async def test_a_policy_reaches_both_levels_changes_there_and_goes_away(
     fleet: DistributionFleet,
 ) -> None:
     name = f"{PREFIX}shared"
-    source = fleet.kc("root").create(cedar_policy(name, ALLOW))
+    first = cedar_policy(name, ALLOW, labels={"team": "a"})
+    first["spec"]["description"] = "read only"
+    source = fleet.kc("root").apply(first)
     await until(lambda: spec_of(fleet, "us-east", name) == ALLOW)
     prod, east = (find(fleet.kc(c), "CedarPolicy", name) for c in ("prod", "us-east"))
     assert prod is not None and east is not None
@@ -107,16 +109,21 @@ async def test_a_policy_reaches_both_levels_changes_there_and_goes_away(
         assert annotations[ORIGIN_ANNOTATION] == "root"
         assert annotations[SOURCE_UID_ANNOTATION] == source["metadata"]["uid"]
         assert annotations[SOURCE_GENERATION_ANNOTATION] == "1"
-        managers = {m["manager"] for m in copy["metadata"]["managedFields"]}
-        assert managers == {"lattice-agent-distribution"}
+        assert copy["metadata"]["labels"]["team"] == "a"
+        assert copy["spec"]["description"] == "read only"
+        managers = {(m["manager"], m["operation"]) for m in copy["metadata"]["managedFields"]}
+        assert managers == {("lattice-agent-distribution", "Apply")}
 
     changed = cedar_policy(name, ALLOW_MORE)
     fleet.kc("root").apply(changed)
     await until(lambda: spec_of(fleet, "prod", name) == ALLOW_MORE)
     await until(lambda: spec_of(fleet, "us-east", name) == ALLOW_MORE)
-    east = find(fleet.kc("us-east"), "CedarPolicy", name)
-    assert east is not None
-    assert east["metadata"]["annotations"][SOURCE_GENERATION_ANNOTATION] == "2"
+    for cluster in ("prod", "us-east"):  # what the change removed is gone there too
+        copy = find(fleet.kc(cluster), "CedarPolicy", name)
+        assert copy is not None
+        assert copy["metadata"]["annotations"][SOURCE_GENERATION_ANNOTATION] == "2"
+        assert "description" not in copy["spec"]
+        assert "team" not in copy["metadata"]["labels"]
 
     fleet.kc("root").delete(API, "CedarPolicy", name, NAMESPACE)
     await until(lambda: spec_of(fleet, "prod", name) is None)
