@@ -86,7 +86,7 @@ class DistributionHandler:
         for conflict in plan.conflicts:
             result.problems.append(_problem(conflict.desired, "Conflict", conflict.message))
         for body in plan.create:
-            await self._attempt(result, body, self._create(kind, body))
+            await self._attempt(result, body, self._create(kind, body), taken=True)
         for update in plan.update:
             version = update.current["metadata"].get("resourceVersion", "")
             await self._attempt(result, update.desired, self._apply(update.desired, version))
@@ -96,15 +96,20 @@ class DistributionHandler:
         return result
 
     @staticmethod
-    async def _attempt(result: pb.ApplyResult, body: dict[str, Any], action: Any) -> None:
+    async def _attempt(
+        result: pb.ApplyResult, body: dict[str, Any], action: Any, *, taken: bool = False
+    ) -> None:
+        """Await ``action``; a failure becomes a problem. For a create (``taken``) a 409
+        means a local object took the name meanwhile; for an update, that ours changed
+        since it was listed (a Failed problem: the cell retries)."""
         try:
             await action
         except kube.KubeError as exc:
-            reason = "Conflict" if exc.status == 409 else "Failed"
-            message = str(exc)
-            if exc.status == 409:
-                message = f"{message}: a local object holds the name; kept"
-            result.problems.append(_problem(body, reason, message))
+            if taken and exc.status == 409:
+                message = f"{exc}: a local object holds the name; kept"
+                result.problems.append(_problem(body, "Conflict", message))
+            else:
+                result.problems.append(_problem(body, "Failed", str(exc)))
         else:
             result.applied += 1
 

@@ -5,8 +5,9 @@ cell sent them) and every object of that kind in the cluster, and decides per na
 (namespace/name):
 
 - not in the cluster: **create**;
-- held by a distributed object (label ``DISTRIBUTED_BY_LABEL``): **update** when the digest
-  of what is wanted differs from the one recorded on it, else **unchanged**;
+- held by a distributed object (label ``DISTRIBUTED_BY_LABEL``): **unchanged** when it
+  records the digest of what is wanted and still holds every wanted value (fields the API
+  server defaulted may be extra), else **update** (a value edited by hand is put back);
 - held by a local object (no label): **conflict**, the local object is kept as it is;
 - a distributed object whose name is not wanted any more: **delete**.
 
@@ -55,6 +56,25 @@ def with_digest(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def _is_distributed(obj: Mapping[str, Any]) -> bool:
     return DISTRIBUTED_BY_LABEL in (obj.get("metadata", {}).get("labels") or {})
+
+
+def _contains(held: Any, wanted: Any) -> bool:
+    """Whether ``held`` has every value of ``wanted`` (extra keys, e.g. defaults, allowed)."""
+    if isinstance(wanted, Mapping):
+        return isinstance(held, Mapping) and all(
+            key in held and _contains(held[key], value) for key, value in wanted.items()
+        )
+    return bool(held == wanted)
+
+
+def _in_place(held: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
+    """What was applied is still there: same digest, and no wanted value edited by hand."""
+    if _recorded_digest(held) != body["metadata"]["annotations"][DIGEST_ANNOTATION]:
+        return False
+    wanted_meta = {k: body["metadata"].get(k, {}) for k in ("labels", "annotations")}
+    return _contains(held.get("spec"), body.get("spec")) and _contains(
+        held.get("metadata", {}), wanted_meta
+    )
 
 
 def _recorded_digest(obj: Mapping[str, Any]) -> str:
@@ -118,7 +138,7 @@ def plan_sync(
             plan.create.append(body)
         elif not _is_distributed(held):
             plan.conflicts.append(Conflict(body, held))
-        elif _recorded_digest(held) == body["metadata"]["annotations"][DIGEST_ANNOTATION]:
+        elif _in_place(held, body):
             plan.unchanged.append(key)
         else:
             plan.update.append(Update(body, held))

@@ -5,8 +5,9 @@ API server (list, then watch from the list's resourceVersion; relisted after any
 keeps, for every connected child, the set :mod:`lattice_pulumi.cell.selection` picks for it.
 It sends a child one ``SyncResources`` per kind (the full set, so the agent prunes what left
 it) when the set changed, when the child's session is new (a reconnect resyncs everything),
-after a failure (retried every ``retry_interval``) and every ``resync_interval`` (a conflict
-that was cleared there, or a hand edit, is corrected without a change here).
+after a failure or a ``Failed`` problem (retried every ``retry_interval``) and every
+``resync_interval`` (a conflict that was cleared there, or a hand edit, is corrected without
+a change here).
 
 What each child answered is kept in :attr:`Distributor.reports`: applied, unchanged and
 deleted counts and the problems, conflicts first, as the child's agent reported them (a local
@@ -228,7 +229,9 @@ class Distributor:
             if answer.error and (previous is None or previous.error != answer.error):
                 log.warning("distribution of %s to %s failed: %s", kind, name, answer.error)
             report.kinds[kind] = answer
-            failed = failed or bool(answer.error)
+            failed = (
+                failed or bool(answer.error) or any(p.reason == "Failed" for p in answer.problems)
+            )
         report.session_id, report.sent = session_id, digests
         report.failed_at = time.monotonic() if failed else 0.0
         report.synced_at = time.monotonic()

@@ -160,6 +160,10 @@ async def test_local_objects_survive_and_a_name_clash_is_kept_and_reported(
     assert spec_of(fleet, "us-east", f"{PREFIX}other") == ALLOW
     assert spec_of(fleet, "us-east", local) is None and spec_of(fleet, "us-east", clash) is None
 
+    # a distributed copy edited by hand in prod is put back by the next resync
+    prod.apply(cedar_policy(f"{PREFIX}other", ALLOW_MORE), field_manager="by-hand")
+    await until(lambda: spec_of(fleet, "prod", f"{PREFIX}other") == ALLOW)
+
     # the clash cleared in prod: the next resync applies the root's copy
     prod.delete(API, "CedarPolicy", clash, NAMESPACE)
     await until(lambda: spec_of(fleet, "prod", clash) == ALLOW_MORE)

@@ -99,3 +99,16 @@ def test_the_digest_ignores_its_own_annotation_and_the_input_is_not_changed() ->
     marked = with_digest(obj)
     assert "annotations" not in obj["metadata"]
     assert digest(marked) == digest(obj)
+
+
+def test_server_defaults_are_not_a_change_but_a_value_edited_by_hand_is() -> None:
+    there = held(wanted("a"))
+    there["spec"].update(enabled=True, priority=0)  # the CRD's defaults
+    assert plan_sync([wanted("a")], [there]).unchanged == [("lattice-system", "a")]
+    there["spec"]["policies"] = "forbid(principal, action, resource);"
+    assert [u.current["spec"]["policies"] for u in plan_sync([wanted("a")], [there]).update] == [
+        "forbid(principal, action, resource);"
+    ]
+    relabelled = held(wanted("a"))
+    relabelled["metadata"]["labels"][DISTRIBUTED_BY_LABEL] = "someone"
+    assert len(plan_sync([wanted("a")], [relabelled]).update) == 1
