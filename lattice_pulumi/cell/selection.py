@@ -11,7 +11,7 @@ The rule (README "Distribution"), checked by each cell for each direct child:
   as its agent declared them in Hello, must match. A grandchild only sees what its parent
   received, so the selector is checked again, against the grandchild's labels, one hop down;
 - an object that does not validate against its model is never distributed (its status in
-  the parent already says why).
+  the parent already says why), nor one being deleted (waiting for a finalizer).
 
 :func:`distributed_copy` builds what is sent: apiVersion, kind, name, namespace, the
 author's labels and annotations, and the spec, validated by the kind's model. The models
@@ -138,6 +138,8 @@ def wanted_by(body: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     Raises :class:`NotDistributable` for a selector annotation that does not parse.
     """
     meta = body.get("metadata", {})
+    if meta.get("deletionTimestamp"):  # going away here: gone below at once
+        return False
     if (meta.get("labels") or {}).get(OPT_OUT_LABEL) == "false":
         return False
     if body.get("kind") == "CedarPolicy" and body.get("spec", {}).get("propagate") is not True:

@@ -86,6 +86,7 @@ def test_providers_go_everywhere_policies_only_when_propagated() -> None:
     assert wanted_by(body("CloudProvider", {"type": "docker"}), {})
     assert wanted_by(policy(propagate=True), {})
     assert not wanted_by(policy(propagate=False), {})
+    assert not wanted_by(policy(deletionTimestamp="2026-01-01T00:00:00Z"), {})
 
 
 def test_the_opt_out_label_and_the_selector_annotation() -> None:
