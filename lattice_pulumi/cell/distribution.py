@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -60,7 +61,7 @@ class ChildReport:
     """The last sync of one child: its session, the sets sent, the answers per kind."""
 
     session_id: str = ""
-    sent: dict[str, bytes] = field(default_factory=dict)  # kind -> digest of the set
+    sent: dict[str, bytes] = field(default_factory=dict)  # kind -> sha256 of the set sent
     kinds: dict[str, KindReport] = field(default_factory=dict)
     synced_at: float = 0.0  # monotonic seconds of the last complete sync
     failed_at: float = 0.0
@@ -215,7 +216,7 @@ class Distributor:
     async def _sync_child(self, name: str, session_id: str, labels: Mapping[str, str]) -> None:
         report = self.reports.setdefault(name, ChildReport())
         encoded = self.desired_for(labels)
-        digests = {kind: b"\0".join(items) for kind, items in encoded.items()}
+        digests = {kind: _digest(items) for kind, items in encoded.items()}
         now = time.monotonic()
         fresh = report.session_id == session_id and report.sent == digests and not report.failed_at
         if fresh and now - report.synced_at < self.resync_interval:
@@ -223,6 +224,7 @@ class Distributor:
         if report.failed_at and now - report.failed_at < self.retry_interval:
             return
         failed = False
+        known = {(p.kind, p.namespace, p.name) for p in report.conflicts()}
         for kind in DISTRIBUTED_KINDS:
             answer = await self._send(name, kind, encoded[kind])
             previous = report.kinds.get(kind)
@@ -237,7 +239,8 @@ class Distributor:
         report.synced_at = time.monotonic()
         report.syncs += 1
         for problem in report.conflicts():
-            log.warning("distribution to %s: %s", name, problem.message)
+            if (problem.kind, problem.namespace, problem.name) not in known:
+                log.warning("distribution to %s: %s", name, problem.message)
 
     async def _send(self, cluster: str, kind: str, resources: list[bytes]) -> KindReport:
         command = pb.CellCommand(sync_resources=pb.SyncResources(kind=kind, resources=resources))
@@ -265,6 +268,13 @@ def _key(kind: str, obj: Mapping[str, Any]) -> Key:
 def _as_dict(obj: Any, kind: str) -> dict[str, Any]:
     body = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
     return {"apiVersion": API_VERSION, "kind": kind, **dict(body)}
+
+
+def _digest(items: list[bytes]) -> bytes:
+    hashed = hashlib.sha256()
+    for item in items:
+        hashed.update(len(item).to_bytes(8, "big") + item)
+    return hashed.digest()
 
 
 def _encode(obj: Mapping[str, Any]) -> bytes:
