@@ -32,7 +32,7 @@ def ident(obj: Object) -> str:
 
 
 class ObjectSet:
-    """Objects in one namespace, in the order added."""
+    """Objects in one namespace (none: cluster-scoped), in the order added."""
 
     def __init__(self, namespace: str = "capi") -> None:
         self.namespace = namespace
@@ -48,11 +48,9 @@ class ObjectSet:
         labels: dict[str, str] | None = None,
         **body: Any,
     ) -> Object:
-        meta: dict[str, Any] = {
-            "name": name,
-            "namespace": self.namespace,
-            "uid": f"uid:{kind}/{name}",
-        }
+        meta: dict[str, Any] = {"name": name, "uid": f"uid:{kind}/{name}"}
+        if self.namespace:  # ObjectSet(""): cluster-scoped objects
+            meta["namespace"] = self.namespace
         if labels:
             meta["labels"] = labels
         if owners:
