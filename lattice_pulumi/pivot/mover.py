@@ -25,6 +25,10 @@ objects (global hierarchies, e.g. an ``AWSClusterStaticIdentity`` and its Secret
 created only when the target lacks them, never overwritten and never deleted. Status is
 restored through the status subresource for every kind that has one. ``dry_run`` reaches
 every writer: each logs what it would do and returns early.
+
+One central class past 400 lines: its phases share one run's graph, plan and result; the
+I/O lives in :mod:`~lattice_pulumi.pivot.access`, :mod:`~lattice_pulumi.pivot.discovery`,
+:mod:`~lattice_pulumi.pivot.preflight` and :mod:`~lattice_pulumi.pivot.directory`.
 """
 
 from __future__ import annotations
