@@ -32,7 +32,7 @@ def ident(obj: Object) -> str:
 
 
 class ObjectSet:
-    """Objects in one namespace, in the order added."""
+    """Objects in one namespace (none: cluster-scoped), in the order added."""
 
     def __init__(self, namespace: str = "capi") -> None:
         self.namespace = namespace
@@ -48,11 +48,9 @@ class ObjectSet:
         labels: dict[str, str] | None = None,
         **body: Any,
     ) -> Object:
-        meta: dict[str, Any] = {
-            "name": name,
-            "namespace": self.namespace,
-            "uid": f"uid:{kind}/{name}",
-        }
+        meta: dict[str, Any] = {"name": name, "uid": f"uid:{kind}/{name}"}
+        if self.namespace:  # ObjectSet(""): cluster-scoped objects
+            meta["namespace"] = self.namespace
         if labels:
             meta["labels"] = labels
         if owners:
@@ -151,7 +149,7 @@ def workload_cluster(objects: ObjectSet, name: str = "dev", machines: int = 2) -
     for purpose in ("ca", "etcd", "sa", "proxy"):
         objects.secret(f"{name}-{purpose}", **label)
     for index in range(machines):
-        _machine(objects, name, f"{name}-md-abc12-{index}", machine_set, label)
+        add_machine(objects, name, f"{name}-md-abc12-{index}", machine_set, label)
     return objects
 
 
@@ -181,30 +179,43 @@ def _machine_spec(cluster: str, replicas: int) -> Object:
     }
 
 
-def _machine(
-    objects: ObjectSet, cluster: str, name: str, owner: Object, label: dict[str, str]
+def machine_spec(cluster: str, name: str, kind: str = "DockerMachine") -> Object:
+    """A Machine's spec: its KubeadmConfig and infrastructure machine, both named ``name``."""
+    return {
+        "clusterName": cluster,
+        "bootstrap": {
+            "configRef": {
+                "apiGroup": "bootstrap.cluster.x-k8s.io",
+                "kind": "KubeadmConfig",
+                "name": name,
+            }
+        },
+        "infrastructureRef": {
+            "apiGroup": "infrastructure.cluster.x-k8s.io",
+            "kind": kind,
+            "name": name,
+        },
+    }
+
+
+def add_machine(
+    objects: ObjectSet,
+    cluster: str,
+    name: str,
+    owner: Object,
+    label: dict[str, str],
+    infra: tuple[str, str] = (INFRA, "DockerMachine"),
+    infra_spec: Object | None = None,
 ) -> None:
+    """A running Machine (with a node) owned by ``owner``, its KubeadmConfig, its
+    infrastructure machine (``infra``: apiVersion, kind) and its bootstrap data Secret."""
     machine = objects.add(
         CAPI,
         "Machine",
         name,
         owners=(owner,),
         labels=label,
-        spec={
-            "clusterName": cluster,
-            "bootstrap": {
-                "configRef": {
-                    "apiGroup": "bootstrap.cluster.x-k8s.io",
-                    "kind": "KubeadmConfig",
-                    "name": name,
-                }
-            },
-            "infrastructureRef": {
-                "apiGroup": "infrastructure.cluster.x-k8s.io",
-                "kind": "DockerMachine",
-                "name": name,
-            },
-        },
+        spec=machine_spec(cluster, name, infra[1]),
         status={"nodeRef": {"name": name}},
     )
     config = objects.add(
@@ -215,5 +226,5 @@ def _machine(
         labels=label,
         spec={"format": "cloud-config"},
     )
-    objects.add(INFRA, "DockerMachine", name, owners=(machine,), labels=label, spec={})
+    objects.add(*infra, name, owners=(machine,), labels=label, spec=infra_spec or {})
     objects.secret(name, owners=(config,), **label)

@@ -51,18 +51,23 @@ def print_plan(plan: MovePlan) -> None:
     for index, group in enumerate(plan.create_groups):
         output.out.print(f"group {index + 1}:")
         for item in group:
-            keep = "" if item.delete else "  (kept in the source)"
+            keep = (
+                "  (shared: copied when absent, kept in the source)"
+                if item.shared
+                else ("" if item.delete else "  (kept in the source)")
+            )
             output.out.print(f"  {output.escape(str(item.ref))}{keep}")
 
 
 def _summary(result: MoveResult, dry_run: bool) -> str:
     if result.resumed_only:
-        return "already moved: resumed the Cluster in the target"
+        return f"already moved: deleted {result.deleted} left in the source, resumed the target"
     if dry_run:
         return "dry run: nothing was written"
     return (
         f"created {result.created}, adopted {result.adopted} from an earlier run, "
-        f"deleted {result.deleted}, saved {result.saved}"
+        f"deleted {result.deleted}, saved {result.saved}, "
+        f"{result.shared} shared objects already in the target left as they were"
     )
 
 

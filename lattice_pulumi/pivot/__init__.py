@@ -3,7 +3,9 @@
 - :mod:`~lattice_pulumi.pivot.graph` builds the ownership model (hard, soft, virtual owners);
 - :mod:`~lattice_pulumi.pivot.plan` turns it into owner-first groups (pure);
 - :mod:`~lattice_pulumi.pivot.mover` runs the phases against two clusters or a directory,
-  crash-safe and resumable (see its docstring for the mechanism).
+  crash-safe and resumable (see its docstring for the mechanism);
+  :mod:`~lattice_pulumi.pivot.discovery` says what it lists where (provider namespaces'
+  Secrets included, for global identities).
 
 Kubernetes access goes through lightkube (:mod:`lattice_pulumi.kube`); no pulumi import.
 """

@@ -70,7 +70,8 @@ class ClusterAccess:
     async def list(self, info: KindInfo, namespace: str | None) -> list[Object]:
         """Every object of one kind (in ``namespace``, or everywhere)."""
         resource = self._resource(info.api_version, info.kind)
-        where = namespace if (namespace and info.namespaced) else "*"
+        # lightkube: "*" lists a namespaced kind everywhere; a cluster-scoped kind takes None.
+        where = (namespace or "*") if info.namespaced else None
 
         async def call() -> list[Object]:
             with api_errors(f"{self.name}: list {info.kind}"):

@@ -5,6 +5,12 @@
 ``cluster.x-k8s.io/provider`` (what ``clusterctl init`` and provider manifests put on
 them), each at its storage version. Used by the mover on the source (what to list) and on
 the target (preflight: is every kind served there).
+
+A CRD's own labels ``clusterctl.cluster.x-k8s.io/move`` and ``/move-hierarchy`` say that
+every object of the kind moves on its own (with what it owns, for ``-hierarchy``), whether
+or not a Cluster owns it: :attr:`KindInfo.move` and :attr:`KindInfo.move_hierarchy`.
+Providers put them on kinds that belong to no Cluster, such as CAPA's cluster-scoped
+identities (``AWSClusterStaticIdentity``, ``AWSClusterRoleIdentity``, ...).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from lightkube import AsyncClient
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 
 from lattice_pulumi.kube import api_errors
-from lattice_pulumi.pivot.objects import CAPI_GROUP
+from lattice_pulumi.pivot.objects import CAPI_GROUP, MOVE_HIERARCHY_LABEL, MOVE_LABEL
 
 __all__ = ["CORE_KINDS", "KindInfo", "discover_kinds", "kinds_from_crds"]
 
@@ -33,6 +39,8 @@ class KindInfo:
     plural: str
     namespaced: bool = True
     has_status: bool = False
+    move: bool = False  # CRD labelled clusterctl.cluster.x-k8s.io/move
+    move_hierarchy: bool = False  # CRD labelled clusterctl.cluster.x-k8s.io/move-hierarchy
 
     @property
     def api_version(self) -> str:
@@ -67,6 +75,8 @@ def kinds_from_crds(crds: Iterable[CustomResourceDefinition]) -> list[KindInfo]:
                 spec.names.plural,
                 spec.scope == "Namespaced",
                 status,
+                move=MOVE_LABEL in labels,
+                move_hierarchy=MOVE_HIERARCHY_LABEL in labels,
             )
         )
     return sorted(found)

@@ -1,8 +1,8 @@
 """The mover: runs a move in fixed phases, one readable sequence per entry point.
 
 ``move``: discover (source) -> plan -> preflight (collect-all) -> pause (source) -> wait for
-``block-move`` annotations to go -> create groups in the target, owners first -> delete
-groups from the source in reverse -> resume (target). ``to_directory`` and
+``block-move`` annotations to go -> reread (source) -> create groups in the target, owners
+first -> delete groups from the source in reverse -> resume (target). ``to_directory`` and
 ``from_directory`` reuse the same graph, plan and writers; a reverse pivot is a move with
 source and target swapped.
 
@@ -11,15 +11,24 @@ Crash safety and resumption (no journal needed): every object created in the tar
 the source, finds those annotated copies in the target during preflight and *adopts* them
 (keeps their UID for the ownerReferences of what follows, restores status again) instead of
 creating twice; objects already deleted from the source were deleted only after everything
-was created, so they are complete in the target. If the source holds nothing of the Cluster
-any more, the run only resumes the target's annotated Cluster. Pause and delete are
-idempotent (a missing object is done). So a move killed at any step completes on rerun
-with nothing lost and nothing duplicated.
+was created, so they are complete in the target. If the source holds no selected Cluster
+any more (the previous run got into the delete phase), the run deletes from the source what
+the target holds copies of (:func:`~lattice_pulumi.pivot.plan.plan_leftovers`: the
+ClusterClass of the last delete group, say) and resumes the target's Clusters and
+ClusterClasses. Pause and delete are idempotent (a missing object is done). So a move
+killed at any step completes on rerun with nothing lost and nothing duplicated.
 
-Objects are written from the state read at discovery (the Cluster with ``spec.paused``
-set): controllers are paused, so nothing changes in between. Status is restored through the
-status subresource for every kind that has one. ``dry_run`` reaches every writer: each logs
-what it would do and returns early.
+Objects are written as they are *after* the pause: once the Clusters and ClusterClasses
+are paused, the mover lists everything again and plans anew (``reread``), so a change made
+between discovery and pause (by a controller or a user) is what the target gets. Shared
+objects (global hierarchies, e.g. an ``AWSClusterStaticIdentity`` and its Secret) are
+created only when the target lacks them, never overwritten and never deleted. Status is
+restored through the status subresource for every kind that has one. ``dry_run`` reaches
+every writer: each logs what it would do and returns early.
+
+One central class past 400 lines: its phases share one run's graph, plan and result; the
+I/O lives in :mod:`~lattice_pulumi.pivot.access`, :mod:`~lattice_pulumi.pivot.discovery`,
+:mod:`~lattice_pulumi.pivot.preflight` and :mod:`~lattice_pulumi.pivot.directory`.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from pathlib import Path
 
 from lattice_pulumi.errors import PivotError
 from lattice_pulumi.kube import KubeError
-from lattice_pulumi.pivot import directory, preflight
+from lattice_pulumi.pivot import directory, discovery, preflight
 from lattice_pulumi.pivot.access import ClusterAccess
 from lattice_pulumi.pivot.events import EventKind, Observer, PivotEvent, ignore
 from lattice_pulumi.pivot.graph import ObjectGraph, build_graph
@@ -48,8 +57,15 @@ from lattice_pulumi.pivot.objects import (
     Object,
     ObjectRef,
     copy_for_target,
+    ref_of,
 )
-from lattice_pulumi.pivot.plan import MovePlan, PlannedObject, plan_move, select_clusters
+from lattice_pulumi.pivot.plan import (
+    MovePlan,
+    PlannedObject,
+    plan_leftovers,
+    plan_move,
+    select_clusters,
+)
 
 __all__ = ["DEFAULT_OPTIONS", "MoveOptions", "MoveResult", "Mover"]
 
@@ -80,6 +96,7 @@ class MoveResult:
     adopted: int = 0
     deleted: int = 0
     saved: int = 0
+    shared: int = 0  # shared objects the target had already (left as they were)
     resumed_only: bool = False
     uid_map: dict[str, str] = field(default_factory=dict)
 
@@ -111,11 +128,13 @@ class Mover:
         kinds = await self._discover(source)
         target.register(kinds)
         if not select_clusters(self._graph, self.options.cluster, self.options.namespace):
-            return await self._resume_only(target)
+            return await self._finish_deleting(source, target, kinds)
         plan = self._plan()
         await self._preflight(plan, target, self.options.require_provisioned)
         await self._pause(source, plan)
         await self._wait_unblocked(source, plan)
+        plan = await self._reread(source, kinds, plan)
+        await self._preflight(plan, target, provisioned=False, phase="")
         await self._create_all(target, plan)
         await self._delete_all(source, plan)
         await self._resume(target, plan)
@@ -124,9 +143,10 @@ class Mover:
     async def to_directory(self, path: Path) -> MoveResult:
         """Save the selected Clusters' objects to ``path``; the source keeps running."""
         source = self._require(self.source, "source")
-        await self._discover(source)
+        kinds = await self._discover(source)
         plan = self._plan()
         await self._pause(source, plan)
+        plan = await self._reread(source, kinds, plan)
         for index, group in enumerate(plan.create_groups):
             await self._run_group("save", index, group, lambda item: self._save(path, item))
         await self._resume(source, plan, phase="resume-source")
@@ -137,7 +157,7 @@ class Mover:
         target = self._require(self.target, "target")
         objects = directory.load_objects(path)
         kinds = await self._with_kinds(target)
-        self._graph = build_graph(objects)
+        self._graph = build_graph(objects, kinds)
         self._done("discover", len(objects))
         log.info("restore: read %d objects from %s", len(objects), path)
         target.register(kinds)
@@ -154,13 +174,25 @@ class Mover:
 
     async def _discover(self, source: ClusterAccess) -> list[KindInfo]:
         kinds = await self._with_kinds(source)
-        namespace = self.options.namespace
-        lists = await asyncio.gather(*(source.list(info, namespace) for info in kinds))
-        objects = [obj for listed in lists for obj in listed]
-        self._graph = build_graph(objects)
+        objects = await discovery.list_objects(source, kinds, self.options.namespace)
+        self._graph = build_graph(objects, kinds)
         log.info("discover: %d objects of %d kinds", len(objects), len(kinds))
         self._done("discover", len(objects))
         return kinds
+
+    async def _reread(
+        self, source: ClusterAccess, kinds: list[KindInfo], paused: MovePlan
+    ) -> MovePlan:
+        """List everything again now that it is paused and plan anew: what is copied is
+        the state after the pause, not the one discovery saw."""
+        objects = await discovery.list_objects(source, kinds, self.options.namespace)
+        self._graph = build_graph(objects, kinds)
+        plan = self._plan()
+        if (plan.clusters, plan.cluster_classes) != (paused.clusters, paused.cluster_classes):
+            await self._pause(source, plan)  # a Cluster or class appeared since discovery
+        log.info("reread: %d objects after the pause", plan.size)
+        self._done("reread", plan.size)
+        return plan
 
     async def _with_kinds(self, access: ClusterAccess) -> list[KindInfo]:
         kinds = await discover_kinds(access.client)
@@ -180,16 +212,21 @@ class Mover:
         )
         return plan
 
-    async def _preflight(self, plan: MovePlan, target: ClusterAccess, provisioned: bool) -> None:
+    async def _preflight(
+        self, plan: MovePlan, target: ClusterAccess, provisioned: bool, phase: str = "preflight"
+    ) -> None:
+        """Check (again, after the reread, with ``phase`` "": no event) and note what the
+        target already holds."""
         target_kinds = await discover_kinds(target.client)
         self._existing = await preflight.check(
             self._graph, plan, target, target_kinds, require_provisioned=provisioned
         )
         log.info(
-            "preflight: passed; %d objects of a previous run found in the target",
+            "preflight: passed; %d objects already in the target (earlier runs, shared)",
             len(self._existing),
         )
-        self._done("preflight", plan.size)
+        if phase:
+            self._done(phase, plan.size)
 
     async def _pause(self, source: ClusterAccess, plan: MovePlan) -> None:
         for ref in plan.clusters:
@@ -255,45 +292,45 @@ class Mover:
         log.info("%s: %d Cluster(s) reconciling again", phase, len(plan.clusters))
         self._done(phase, len(plan.clusters))
 
-    async def _resume_only(self, target: ClusterAccess) -> MoveResult:
-        """Nothing of the Cluster is left in the source: finish a move that got that far."""
-        cluster_kind = next(
-            (
-                k
-                for k in await discover_kinds(target.client)
-                if k.group_kind == (CAPI_GROUP, "Cluster")
-            ),
-            None,
-        )
-        moved = (
-            []
-            if cluster_kind is None
-            else [
-                obj
-                for obj in await target.list(cluster_kind, self.options.namespace)
-                if _matches(obj, self.options)
-                and SOURCE_UID_ANNOTATION in ((obj["metadata"].get("annotations")) or {})
-            ]
-        )
+    async def _finish_deleting(
+        self, source: ClusterAccess, target: ClusterAccess, kinds: list[KindInfo]
+    ) -> MoveResult:
+        """No selected Cluster is left in the source: a previous run got into the delete
+        phase. Delete what it left there, then resume the target."""
+        moved = await self._moved_clusters(target, kinds)
         if not moved:
             what = f"Cluster {self.options.cluster or '*'}"
             raise PivotError(
                 "not found in the source (nor moved to the target)", phase="discover", obj=what
             )
-        refs = tuple(
-            ObjectRef(
-                o["apiVersion"],
-                o["kind"],
-                o["metadata"].get("namespace", ""),
-                o["metadata"]["name"],
-            )
-            for o in moved
+        log.info("discover: %s already moved; finishing", ", ".join(map(str, moved)))
+        copies = await discovery.find_copies(target, kinds, {ref.namespace for ref in moved})
+        for index, group in enumerate(plan_leftovers(self._graph, set(copies))):
+            await self._run_group("delete", index, group, lambda i: self._delete(source, i))
+        classes = tuple(
+            ref_of(o)
+            for o in copies.values()
+            if (o.get("kind"), o.get("apiVersion", "").partition("/")[0])
+            == ("ClusterClass", CAPI_GROUP)
         )
-        log.info("discover: %s already moved; only resuming it", ", ".join(map(str, refs)))
-        await self._unpause(target, refs, ())
-        self._done("resume", len(refs))
+        await self._unpause(target, moved, tuple(sorted(classes)))
+        self._done("resume", len(moved))
         self.result.resumed_only = True
         return self.result
+
+    async def _moved_clusters(
+        self, target: ClusterAccess, kinds: list[KindInfo]
+    ) -> tuple[ObjectRef, ...]:
+        """The selected Clusters a move created in the target."""
+        cluster_kind = next((k for k in kinds if k.group_kind == (CAPI_GROUP, "Cluster")), None)
+        if cluster_kind is None:
+            return ()
+        return tuple(
+            ref_of(o)
+            for o in await target.list(cluster_kind, self.options.namespace)
+            if _matches(o, self.options)
+            and SOURCE_UID_ANNOTATION in ((o["metadata"].get("annotations")) or {})
+        )
 
     # -- writers (each honours dry_run through _write) -------------------------------------
 
@@ -302,12 +339,17 @@ class Mover:
         source_obj = copy.deepcopy(node.obj or {})
         if item.ref.group_kind == (CAPI_GROUP, "Cluster"):
             source_obj.setdefault("spec", {})["paused"] = True
-        owners = [
-            (self._graph.nodes[uid].ref, self.result.uid_map.get(uid, ""), link)
+        owners = [  # owners not moved (of a shared object) are left out of the copy
+            (self._graph.nodes[uid].ref, self.result.uid_map[uid], link)
             for uid, link in node.owners.items()
+            if uid in self.result.uid_map
         ]
         body = copy_for_target(source_obj, owners, item.uid)
         there = self._existing.get(item.ref)
+        if there is not None and item.shared and not _copied_by(there, item):
+            self.result.shared += 1  # the target has its own: never overwritten
+            self.result.uid_map[item.uid] = str((there.get("metadata") or {}).get("uid"))
+            return
         if there is None:
             made = await self._write(
                 f"create {item.ref}", lambda: self._create_or_adopt(target, body, item)
@@ -320,7 +362,7 @@ class Mover:
         )
         status = source_obj.get("status")
         info = target.kind_of(item.ref)
-        if status and info is not None and info.has_status:
+        if status and info is not None and info.has_status and _copied_by(there, item):
             await self._write(
                 f"restore status of {item.ref}",
                 lambda: target.merge_patch(item.ref, {"status": status}, status=True),
@@ -335,8 +377,10 @@ class Mover:
             if error.status != 409:
                 raise
             found = await target.get(item.ref)
-            annotations = ((found or {}).get("metadata") or {}).get("annotations") or {}
-            if found is None or annotations.get(SOURCE_UID_ANNOTATION) != item.uid:
+            if found is not None and item.shared and not _copied_by(found, item):
+                self.result.shared += 1
+                return found
+            if found is None or not _copied_by(found, item):
                 raise PivotError(
                     "exists in the target and was not created by this move",
                     phase="create",
@@ -439,6 +483,14 @@ class Mover:
         if access is None:
             raise PivotError(f"no {name} cluster given", phase="setup")
         return access
+
+
+def _copied_by(there: Object, item: PlannedObject) -> bool:
+    """Whether the target's object is this move's copy of ``item`` (or a dry run's stand-in)."""
+    if not there:
+        return True  # dry run: nothing was read or written
+    annotations = (there.get("metadata") or {}).get("annotations") or {}
+    return bool(annotations.get(SOURCE_UID_ANNOTATION) == item.uid)
 
 
 def _annotation(graph: ObjectGraph, item: PlannedObject, key: str) -> bool:

@@ -5,7 +5,8 @@
 - each moved Machine has a ``status.nodeRef`` (its node is up);
 - the target serves every kind in the plan;
 - no object of the plan exists in the target unless a previous run of this move created it
-  (its ``pivot.lattice.dev/source-uid`` annotation holds the source UID): those are adopted.
+  (its ``pivot.lattice.dev/source-uid`` annotation holds the source UID): those are adopted;
+  shared objects (global hierarchies) may exist already: the target's own are kept as they are.
 
 :func:`check` returns the target objects found, by identity, so creation can adopt them
 without a second read.
@@ -94,7 +95,7 @@ async def check(
         if there is None:
             continue
         annotations = (there.get("metadata") or {}).get("annotations") or {}
-        if annotations.get(SOURCE_UID_ANNOTATION) != item.uid:
+        if annotations.get(SOURCE_UID_ANNOTATION) != item.uid and not item.shared:
             problems.append(f"{item.ref}: already exists in the target (not from this move)")
     if problems:
         raise PivotError(

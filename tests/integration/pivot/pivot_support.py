@@ -1,12 +1,13 @@
 """Shared helpers of the pivot integration tests: CRDs, a running cluster's objects, seeding,
 snapshots and the object-by-object comparison.
 
-The object set is the cluster compiler's output for ``examples/clusters/docker-dev.yaml``
+The object sets are the cluster compiler's output for ``examples/clusters/docker-dev.yaml``
 (Cluster, DockerCluster, KubeadmControlPlane, MachineDeployment, templates, health checks)
+and for the seed's AWS ``production`` cluster (its ``AWSClusterStaticIdentity`` included),
 owned by the Cluster as the controllers would make it, plus what a running cluster has:
 a control-plane Machine, a MachineSet with worker Machines, their KubeadmConfigs,
-DockerMachines and bootstrap Secrets, and the cluster Secrets (kubeconfig, ca, etcd, sa,
-proxy; the last three without owners, found by their names).
+infrastructure machines and bootstrap Secrets, and the cluster Secrets (kubeconfig, ca,
+etcd, sa, proxy; the last three without owners, found by their names).
 """
 
 from __future__ import annotations
@@ -26,9 +27,23 @@ from lattice_pulumi.spec import loader
 from lattice_pulumi.spec.cluster import LatticeCluster
 from lattice_pulumi.spec.providers import CloudProvider
 from tests.conftest import EXAMPLES
-from tests.pivot_builders import BOOTSTRAP, CAPI, INFRA, Object, ObjectSet, ident, uid_of
+from tests.pivot_builders import (
+    CAPI,
+    INFRA,
+    Object,
+    ObjectSet,
+    add_machine,
+    ident,
+    machine_spec,
+    uid_of,
+)
 
 CLUSTER = "dev"
+AWS_CLUSTER = "production"  # examples/clusters/production.yaml, the seed's AWS cluster
+CAPA_NAMESPACE = "capa-system"
+INFRA_GROUP = "infrastructure.cluster.x-k8s.io"
+TEST_GROUP = "settings.pivot.lattice.dev"
+AWS_INFRA = f"{INFRA_GROUP}/v1beta2"  # CAPA serves v1beta2 only
 
 KINDS = [
     ("cluster.x-k8s.io", "Cluster"),
@@ -40,50 +55,203 @@ KINDS = [
     ("bootstrap.cluster.x-k8s.io", "KubeadmConfig"),
     ("bootstrap.cluster.x-k8s.io", "KubeadmConfigTemplate"),
     ("controlplane.cluster.x-k8s.io", "KubeadmControlPlane"),
-    ("infrastructure.cluster.x-k8s.io", "DockerCluster"),
-    ("infrastructure.cluster.x-k8s.io", "DockerMachine"),
-    ("infrastructure.cluster.x-k8s.io", "DockerMachineTemplate"),
+    (INFRA_GROUP, "DockerCluster"),
+    (INFRA_GROUP, "DockerMachine"),
+    (INFRA_GROUP, "DockerMachineTemplate"),
+    (INFRA_GROUP, "AWSCluster"),
+    (INFRA_GROUP, "AWSMachine"),
+    (INFRA_GROUP, "AWSMachineTemplate"),
 ]
+# CAPA labels its cluster-scoped identity CRDs so clusterctl moves them with what they own
+# (config/crd/patches/label_in_awscluster*identities.yaml).
+GLOBAL_KINDS = [
+    (INFRA_GROUP, "AWSClusterStaticIdentity"),
+    (INFRA_GROUP, "AWSClusterRoleIdentity"),
+    (INFRA_GROUP, "AWSClusterControllerIdentity"),
+]
+MOVE_HIERARCHY = "clusterctl.cluster.x-k8s.io/move-hierarchy"
+MOVE = "clusterctl.cluster.x-k8s.io/move"
 
 
 def capi_crds() -> list[Object]:
     """The CRDs, labelled as provider manifests label them (so discovery finds them)."""
     crds = []
-    for group, kind in KINDS:
+    for group, kind in [*KINDS, *GLOBAL_KINDS]:
         crd = shared_crd(group, kind)
         provider = "cluster-api" if group == "cluster.x-k8s.io" else group.split(".")[0]
         crd["metadata"]["labels"] = {
             "cluster.x-k8s.io/provider": provider,
             "clusterctl.cluster.x-k8s.io": "",  # what clusterctl itself looks for
         }
+        if (group, kind) in GLOBAL_KINDS:
+            crd["metadata"]["labels"][MOVE_HIERARCHY] = ""
         crds.append(crd)
     return crds
 
 
+def labelled_crd(kind: str, label: str) -> Object:
+    """A provider's own namespaced kind whose CRD says it moves by itself (``label``)."""
+    plural = kind.lower() + "s"
+    schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": f"{plural}.{TEST_GROUP}",
+            "labels": {
+                "cluster.x-k8s.io/provider": "infrastructure-test",
+                "clusterctl.cluster.x-k8s.io": "",
+                label: "",
+            },
+        },
+        "spec": {
+            "group": TEST_GROUP,
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower()},
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
+        },
+    }
+
+
 def install_capi(client: KubeClient) -> None:
-    """The Cluster API CRDs and clusterctl's provider inventory CRD."""
+    """The Cluster API and CAPA CRDs, two labelled test kinds, clusterctl's provider
+    inventory CRD and the inventory's record of CAPA in ``capa-system``."""
     inventory = shared_crd("clusterctl.cluster.x-k8s.io", "Provider")
     inventory["metadata"]["labels"] = {
         "clusterctl.cluster.x-k8s.io": "",
         "clusterctl.cluster.x-k8s.io/core": "inventory",
     }
-    install_crds(client, [*capi_crds(), inventory])
+    tests = [labelled_crd("ProviderBundle", MOVE_HIERARCHY), labelled_crd("ProviderSetting", MOVE)]
+    install_crds(client, [*capi_crds(), *tests, inventory])
+    client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CAPA_NAMESPACE}})
+    client.apply(
+        {
+            "apiVersion": "clusterctl.cluster.x-k8s.io/v1alpha3",
+            "kind": "Provider",
+            "metadata": {"name": "infrastructure-aws", "namespace": CAPA_NAMESPACE},
+            "providerName": "aws",
+            "type": "InfrastructureProvider",
+            "version": "v2.9.0",
+        }
+    )
 
 
-def _compiled_dev() -> list[Object]:
+def _compiled(name: str) -> list[Object]:
     resources = loader.load(EXAMPLES / "clusters")
     providers = {r.name: r for r in resources if isinstance(r, CloudProvider)}
-    cluster = next(r for r in resources if isinstance(r, LatticeCluster) and r.name == CLUSTER)
+    cluster = next(r for r in resources if isinstance(r, LatticeCluster) and r.name == name)
     objects = compile_cluster(
         cluster, providers[cluster.spec.provider_ref], ClusterCompileContext()
     )
-    return [o for o in objects if o["kind"] != "Namespace"]
+    return [copy.deepcopy(o) for o in objects if o["kind"] != "Namespace"]
 
 
-def running_cluster(namespace: str, workers: int = 2) -> list[Object]:
-    """Every object of the running ``dev`` cluster in ``namespace``, with placeholder UIDs."""
+def running_cluster(namespace: str, workers: int = 2, *, with_class: bool = False) -> list[Object]:
+    """Every object of the running ``dev`` cluster in ``namespace``, with placeholder UIDs;
+    ``with_class``: its Cluster uses a ClusterClass (moved first, deleted last)."""
+    objects = _running(
+        ObjectSet(namespace), _compiled(CLUSTER), CLUSTER, (INFRA, "DockerMachine"), workers
+    )
+    if with_class:
+        _use_class(ObjectSet(namespace), objects)
+    return objects
+
+
+def _use_class(objects: ObjectSet, cluster_objects: list[Object]) -> None:
+    ref = {"apiVersion": INFRA, "kind": "DockerMachineTemplate", "name": f"{CLUSTER}-class"}
+    klass = objects.add(
+        CAPI,
+        "ClusterClass",
+        f"{CLUSTER}-class",
+        spec={"infrastructure": {"templateRef": ref}, "controlPlane": {"templateRef": ref}},
+    )
+    objects.add(
+        INFRA,
+        "DockerMachineTemplate",
+        f"{CLUSTER}-class",
+        owners=(klass,),
+        spec={"template": {"spec": {}}},
+    )
+    cluster = next(o for o in cluster_objects if o["kind"] == "Cluster")
+    cluster["spec"]["topology"] = {"classRef": {"name": f"{CLUSTER}-class"}, "version": "v1.34.0"}
+    cluster_objects[:0] = objects.objects
+
+
+def aws_clusters(namespace: str, workers: int = 1) -> list[Object]:
+    """The seed's ``production`` AWS cluster as the compiler emits it, running (Machines,
+    AWSMachines, KubeadmConfigs, Secrets), and a second Cluster ``staging`` sharing its
+    ``AWSClusterStaticIdentity``, whose credentials Secret in ``capa-system`` the identity
+    owns (as CAPA makes it). Global names carry ``namespace``: the planes live all session."""
+    compiled = _compiled(AWS_CLUSTER)
+    identity = next(o for o in compiled if o["kind"] == "AWSClusterStaticIdentity")
+    compiled.remove(identity)
+    identity["metadata"]["name"] = f"lattice-{namespace}"
+    identity["metadata"]["uid"] = f"uid:identity/{namespace}"
+    identity["spec"]["secretRef"] = f"aws-{namespace}"
+    identity["spec"]["allowedNamespaces"] = {"list": [namespace]}
+    ref = {"kind": identity["kind"], "name": identity["metadata"]["name"]}
+    for obj in compiled:
+        if obj["kind"] == "AWSCluster":
+            obj["spec"]["identityRef"] = ref
+    objects = _running(
+        ObjectSet(namespace), compiled, AWS_CLUSTER, (AWS_INFRA, "AWSMachine"), workers
+    )
+    staging = ObjectSet(namespace)
+    cluster = staging.add(
+        CAPI,
+        "Cluster",
+        "staging",
+        labels={"cluster.x-k8s.io/cluster-name": "staging"},
+        spec={
+            "infrastructureRef": {"apiGroup": INFRA_GROUP, "kind": "AWSCluster", "name": "staging"}
+        },
+        status={"initialization": {"infrastructureProvisioned": True}},
+    )
+    staging.add(
+        AWS_INFRA,
+        "AWSCluster",
+        "staging",
+        owners=(cluster,),
+        spec={"region": "us-west-2", "identityRef": ref},
+    )
+    secret = ObjectSet(CAPA_NAMESPACE).secret(f"aws-{namespace}")
+    secret["metadata"]["ownerReferences"] = [
+        {
+            "apiVersion": identity["apiVersion"],
+            "kind": identity["kind"],
+            "name": identity["metadata"]["name"],
+            "uid": identity["metadata"]["uid"],
+        }
+    ]
+    return [identity, *objects, *staging.objects, secret]
+
+
+def labelled_objects(namespace: str) -> list[Object]:
+    """Objects of the labelled test kinds, and one labelled itself, each owning a ConfigMap."""
     objects = ObjectSet(namespace)
-    compiled = [copy.deepcopy(o) for o in _compiled_dev()]
+    bundle = objects.add(f"{TEST_GROUP}/v1", "ProviderBundle", "bundle", spec={"a": 1})
+    objects.add("v1", "ConfigMap", "bundle-part", owners=(bundle,), data={"a": "b"})
+    objects.add(f"{TEST_GROUP}/v1", "ProviderSetting", "setting", spec={"b": 2})
+    tree = objects.add("v1", "ConfigMap", "tree", labels={MOVE_HIERARCHY: ""}, data={"c": "d"})
+    objects.add("v1", "ConfigMap", "tree-leaf", owners=(tree,), data={"e": "f"})
+    return objects.objects
+
+
+def _running(
+    objects: ObjectSet,
+    compiled: list[Object],
+    name: str,
+    machine: tuple[str, str],
+    workers: int,
+) -> list[Object]:
+    namespace = objects.namespace
     by_kind: dict[str, Object] = {}
     for obj in compiled:
         obj["metadata"]["namespace"] = namespace
@@ -97,31 +265,34 @@ def running_cluster(namespace: str, workers: int = 2) -> list[Object]:
         if obj is not cluster:
             obj["metadata"]["ownerReferences"] = [_owner(cluster)]
     objects.objects.extend(compiled)
-    label = {"cluster.x-k8s.io/cluster-name": CLUSTER}
+    label = {"cluster.x-k8s.io/cluster-name": name}
     control_plane = by_kind["KubeadmControlPlane"]
     machine_set = objects.add(
         CAPI,
         "MachineSet",
-        "dev-default-abc12",
+        f"{name}-default-abc12",
         owners=(by_kind["MachineDeployment"],),
         labels=label,
         spec={
-            "clusterName": CLUSTER,
+            "clusterName": name,
             "replicas": workers,
             "selector": {"matchLabels": {"pool": "default"}},
             "template": {
                 "metadata": {"labels": {"pool": "default"}},
-                "spec": _machine_spec("dev-default"),
+                "spec": machine_spec(name, f"{name}-default", machine[1]),
             },
         },
     )
-    _machine(objects, "dev-control-plane-x1a2b", control_plane, label)
-    for index in range(workers):
-        _machine(objects, f"dev-default-abc12-{index}", machine_set, label)
-    objects.secret(f"{CLUSTER}-kubeconfig", owners=(control_plane,), **label)
-    objects.secret(f"{CLUSTER}-ca", owners=(control_plane,), **label)
+    infra_spec = {"instanceType": "m6i.xlarge"} if machine[1] == "AWSMachine" else None
+    for index, owner in enumerate([control_plane, *([machine_set] * workers)]):
+        machine_name = (
+            f"{name}-default-abc12-{index - 1}" if index else f"{name}-control-plane-x1a2b"
+        )
+        add_machine(objects, name, machine_name, owner, label, machine, infra_spec)
+    objects.secret(f"{name}-kubeconfig", owners=(control_plane,), **label)
+    objects.secret(f"{name}-ca", owners=(control_plane,), **label)
     for purpose in ("etcd", "sa", "proxy"):
-        objects.secret(f"{CLUSTER}-{purpose}", **label)
+        objects.secret(f"{name}-{purpose}", **label)
     return objects.objects
 
 
@@ -134,46 +305,6 @@ def _owner(obj: Object) -> Object:
         "controller": True,
         "blockOwnerDeletion": True,
     }
-
-
-def _machine_spec(name: str) -> Object:
-    return {
-        "clusterName": CLUSTER,
-        "bootstrap": {
-            "configRef": {
-                "apiGroup": "bootstrap.cluster.x-k8s.io",
-                "kind": "KubeadmConfig",
-                "name": name,
-            }
-        },
-        "infrastructureRef": {
-            "apiGroup": "infrastructure.cluster.x-k8s.io",
-            "kind": "DockerMachine",
-            "name": name,
-        },
-    }
-
-
-def _machine(objects: ObjectSet, name: str, owner: Object, label: dict[str, str]) -> None:
-    machine = objects.add(
-        CAPI,
-        "Machine",
-        name,
-        owners=(owner,),
-        labels=label,
-        spec=_machine_spec(name),
-        status={"nodeRef": {"name": name}},
-    )
-    config = objects.add(
-        BOOTSTRAP,
-        "KubeadmConfig",
-        name,
-        owners=(machine,),
-        labels=label,
-        spec={"format": "cloud-config"},
-    )
-    objects.add(INFRA, "DockerMachine", name, owners=(machine,), labels=label, spec={})
-    objects.secret(name, owners=(config,), **label)
 
 
 def _seed_one(client: KubeClient, obj: Object, real: dict[str, str]) -> tuple[str, str]:
@@ -196,7 +327,7 @@ def seed(client: KubeClient, objects: Iterable[Object]) -> dict[str, str]:
     """Create ``objects`` owners first with real UIDs and their status; placeholder -> UID."""
     pending = [copy.deepcopy(o) for o in objects]
     real: dict[str, str] = {}
-    for name in sorted({o["metadata"]["namespace"] for o in pending}):
+    for name in sorted({o["metadata"].get("namespace") or "" for o in pending} - {""}):
         client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     with ThreadPoolExecutor(max_workers=8) as pool:
         while pending:
@@ -216,7 +347,7 @@ def snapshot(client: KubeClient, objects: Iterable[Object]) -> dict[str, Object 
     """The current state of each object (None when absent), by identity."""
     return {
         ident(o): client.find(
-            o["apiVersion"], o["kind"], o["metadata"]["name"], o["metadata"]["namespace"]
+            o["apiVersion"], o["kind"], o["metadata"]["name"], o["metadata"].get("namespace")
         )
         for o in objects
     }
@@ -247,8 +378,8 @@ def owner_problems(client: KubeClient, objects: Iterable[Object]) -> list[str]:
     problems = []
     for obj in objects:
         for ref in obj["metadata"].get("ownerReferences", []):
-            owner = client.find(
-                ref["apiVersion"], ref["kind"], ref["name"], obj["metadata"]["namespace"]
+            owner = client.find(  # the namespace is ignored for a cluster-scoped owner
+                ref["apiVersion"], ref["kind"], ref["name"], obj["metadata"].get("namespace")
             )
             if owner is None or owner["metadata"]["uid"] != ref["uid"]:
                 problems.append(f"{ident(obj)} -> {ref['kind']} {ref['name']}")

@@ -1,5 +1,11 @@
 """The real ``clusterctl`` (v1.14.2) reads back what our pivot moved: its ``move --dry-run``
-from the target sees the same objects, in the same owner-first groups, as our plan."""
+from the target sees the same objects, in the same owner-first groups, as our plan.
+
+The namespace holds the ``dev`` Docker cluster, the AWS ``production`` cluster with a
+second Cluster sharing its cluster-scoped ``AWSClusterStaticIdentity`` (whose Secret in
+``capa-system`` it owns; clusterctl finds it through the provider inventory), and objects
+of kinds whose CRDs are labelled ``move``/``move-hierarchy``: clusterctl's graph has the
+globals and the labelled objects exactly where ours has them."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import Planes
 from harness.tools import require_tools
-from pivot_support import CLUSTER, running_cluster, seed
+from pivot_support import aws_clusters, labelled_objects, running_cluster, seed
 
 from lattice_pulumi.pivot import MoveOptions
 from lattice_pulumi.pivot.session import move_clusters
@@ -26,8 +32,13 @@ def test_clusterctl_dry_run_sees_our_graph(
     planes: Planes, capi_namespace: str, tmp_path: Path
 ) -> None:
     binary = require_tools("clusterctl")["clusterctl"].path()
-    seed(planes.source.client, running_cluster(capi_namespace))
-    options = MoveOptions(cluster=CLUSTER, namespace=capi_namespace)
+    objects = [
+        *running_cluster(capi_namespace),
+        *aws_clusters(capi_namespace),
+        *labelled_objects(capi_namespace),
+    ]
+    seed(planes.source.client, objects)
+    options = MoveOptions(namespace=capi_namespace)
     asyncio.run(
         move_clusters(planes.source.kubeconfig_path, planes.target.kubeconfig_path, options)
     )
@@ -66,9 +77,13 @@ def test_clusterctl_dry_run_sees_our_graph(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     theirs = [
-        f"{kind} {namespace}/{name}"
+        f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
         for kind, name, namespace in _CREATING.findall(done.stdout + done.stderr)
     ]
     assert sorted(theirs) == sorted(group_of)
+    shared = {str(item.ref) for item in back.plan.objects() if item.shared}
+    assert f"AWSClusterStaticIdentity lattice-{capi_namespace}" in shared
+    assert f"Secret capa-system/aws-{capi_namespace}" in shared
+    assert f"ProviderSetting {capi_namespace}/setting" in group_of
     order = [group_of[ref] for ref in theirs]
     assert order == sorted(order)  # clusterctl's groups are ours, owners first

@@ -219,25 +219,3 @@ def test_target_copy_drops_server_fields_and_remaps_owners() -> None:
         ],
     }
     assert "status" not in body and machine["metadata"]["uid"] == "uid:Machine/dev-md-abc12-0"
-
-
-@pytest.mark.parametrize(
-    ("cluster", "moved"),
-    [
-        pytest.param(None, True, id="a whole-namespace move takes labelled objects too"),
-        pytest.param("dev", False, id="a move of one Cluster leaves them"),
-    ],
-)
-def test_objects_labelled_to_move_follow_a_namespace_move(cluster: str | None, moved: bool) -> None:
-    objects = workload_cluster(ObjectSet(), "dev", machines=1)
-    settings = objects.add(
-        "v1",
-        "ConfigMap",
-        "provider-settings",
-        labels={"clusterctl.cluster.x-k8s.io/move": ""},
-        data={"a": "b"},
-    )
-    objects.add("v1", "Secret", "provider-token", owners=(settings,), data={})
-    plan = plan_move(build_graph(objects.objects), cluster=cluster, namespace="capi")
-    names = {str(i.ref) for i in plan.objects()}
-    assert ({"ConfigMap capi/provider-settings", "Secret capi/provider-token"} <= names) is moved
