@@ -73,18 +73,21 @@ class Operator:
     # ---- start and stop ----------------------------------------------------------------
 
     async def prime(self) -> None:
-        """Read every Lattice object and the owned objects; start the dependents queue."""
+        """Read every Lattice object and the owned objects; queue every service (resync)."""
+        listed = set()
         for kind in LATTICE_KINDS:
             try:
                 async for body in iter_objects(self.catalog, API_VERSION, kind, {}):
                     self._observe_quietly(kind, body)
+                listed.add(kind)
             except KubeError as exc:
                 if exc.status != 404:
                     raise
                 _log.warning("%s is not served (CRD missing?): not watched at start", kind)
         found = await ownership.load_inventory(self.catalog, self.inventory)
         _log.info("primed: %d services, %d owned objects", len(self.state.bodies), found)
-        await self._drop_orphans()
+        if "LatticeService" in listed:  # else every owner would look deleted
+            await self._drop_orphans()
         self.queue.add(sorted(self.state.bodies))
         self.queue.start()
         self.primed = True
