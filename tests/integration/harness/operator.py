@@ -3,8 +3,9 @@
 ``OperatorProcess.start`` launches the real CLI (same ``lattice_pulumi`` as the tests:
 ``PYTHONPATH`` set), waits until ``/readyz`` answers 200 (leading, primed, kopf ready),
 or with ``wait_ready=False`` only until ``/healthz`` does (a standby waiting for the
-Lease), and keeps the log in a file. ``metric(name)`` reads one sample of ``/metrics``. ``kill`` is SIGKILL (no Lease release, no cleanup), ``stop``
-SIGTERM. ``install_operator_crds`` installs the Lattice CRDs from ``lattice crds`` and the
+Lease), and keeps the log in a file. ``metric(name)`` reads one sample of ``/metrics``.
+``kill`` is SIGKILL (no Lease release, no cleanup), ``stop`` SIGTERM.
+``install_operator_crds`` installs the Lattice CRDs from ``lattice crds`` and the
 third-party CRDs the test services need, plus the ``lattice-system`` namespace (the Lease).
 """
 
