@@ -1,12 +1,12 @@
 """The kopf handlers: thin, each one call into the library (STYLE.md rule 7).
 
 ``build_registry(operator)`` returns a fresh ``kopf.OperatorRegistry`` whose handlers close
-over one ``Operator``. Event handlers feed every watched kind into the state (and queue
-the dependents); the LatticeService change handlers (create, update, resume) converge the
-service and turn the outcome into kopf's retry decision: ``NotYet`` and API errors become
-``kopf.TemporaryError(delay=...)``, any other ``LatticeError`` (invalid spec, denied by
-policy, not compilable) a ``kopf.PermanentError`` with our message. No manifest logic
-lives here.
+over one ``Operator``. Event handlers feed every watched kind into the state; for a
+LatticeService that also queues the service itself when its generation is new, and its
+dependents: every service reconcile runs from the operator's bounded queue (``runtime``
+says why kopf's create/update handlers are not used for them), so kopf writes no
+bookkeeping on LatticeServices. The CloudProvider change handlers turn the outcome into
+kopf's retry decision (``kopf.TemporaryError(delay=...)``). No manifest logic lives here.
 """
 
 from __future__ import annotations
@@ -15,11 +15,8 @@ from typing import Any
 
 import kopf
 
-from lattice_pulumi.errors import LatticeError
 from lattice_pulumi.kube import KubeError
-from lattice_pulumi.operator.errors import NotYet
 from lattice_pulumi.operator.runtime import Operator
-from lattice_pulumi.operator.state import body_key
 from lattice_pulumi.spec.base import API_GROUP
 
 __all__ = ["PREFIX", "build_registry", "configure"]
@@ -71,21 +68,6 @@ def build_registry(operator: Operator) -> kopf.OperatorRegistry:
             await operator.forget_service(dict(body))
         else:
             operator.observe_service(dict(body))
-
-    @kopf.on.resume(API_GROUP, _VERSION, "latticeservices", id="converge", registry=registry)
-    @kopf.on.create(API_GROUP, _VERSION, "latticeservices", id="converge", registry=registry)
-    @kopf.on.update(API_GROUP, _VERSION, "latticeservices", id="converge", registry=registry)
-    async def converge_service(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
-        try:
-            outcome = await operator.converge(body_key(body))
-        except NotYet as exc:
-            raise kopf.TemporaryError(str(exc), delay=exc.delay) from exc
-        except KubeError as exc:
-            raise kopf.TemporaryError(str(exc), delay=10) from exc
-        except LatticeError as exc:
-            raise kopf.PermanentError(str(exc)) from exc
-        if outcome is not None:  # returned values would land in the status: log instead
-            logger.info("%d objects applied, %d pruned", outcome.applied, outcome.pruned)
 
     @kopf.on.event(API_GROUP, _VERSION, "latticeexternalservices", registry=registry)
     async def external_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:

@@ -2,7 +2,9 @@
 
 ``LeaseElector.acquire`` waits until this process holds the Lease (it is absent, expired,
 or already ours), taking it with an update that names the resourceVersion read, so two
-candidates cannot both win. ``hold`` renews it every ``renew_every`` seconds and returns
+candidates cannot both win. A waiting candidate looks every ``retry_every`` seconds (at
+most one second), so it takes over at most that long after the holder's lease expired.
+``hold`` renews it every ``renew_every`` seconds and returns
 when a renewal fails or someone else holds it: the caller must stop working then.
 ``release`` clears the holder on a clean shutdown so a successor need not wait for expiry.
 """
@@ -42,6 +44,7 @@ class LeaseElector:
         identity: str,
         duration: float = 15.0,
         renew_every: float = 5.0,
+        retry_every: float | None = None,
     ) -> None:
         self.client = client
         self.name = name
@@ -49,6 +52,7 @@ class LeaseElector:
         self.identity = identity
         self.duration = duration
         self.renew_every = renew_every
+        self.retry_every = retry_every if retry_every is not None else min(renew_every, 1.0)
 
     async def acquire(self, stop: asyncio.Event) -> bool:
         """Wait until leading (True) or until ``stop`` is set (False)."""
@@ -62,7 +66,7 @@ class LeaseElector:
             except KubeError as exc:
                 _log.warning("lease: %s", exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.renew_every)
+                await asyncio.wait_for(stop.wait(), timeout=self.retry_every)
         return False
 
     async def hold(self, stop: asyncio.Event) -> None:

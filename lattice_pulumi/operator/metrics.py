@@ -3,7 +3,9 @@
 ``lattice_operator_reconciles_total``, ``lattice_operator_reconcile_failures_total{kind}``
 (``temporary`` or ``permanent``), ``lattice_operator_reconcile_duration_seconds`` (histogram),
 ``lattice_operator_queue_depth`` (services waiting for or in a reconcile) and
-``lattice_operator_leader`` (1 while this process holds the lease). ``exposition`` renders
+``lattice_operator_leader`` (1 while this process holds the lease),
+``lattice_operator_objects_total{result}`` (generated objects ``applied`` or ``skipped``
+because unchanged since their last apply). ``exposition`` renders
 the text format served at ``/metrics``.
 """
 
@@ -40,6 +42,12 @@ class Metrics:
         self.queue_depth = Gauge(
             "lattice_operator_queue_depth",
             "Services waiting for a reconcile or in one.",
+            registry=self.registry,
+        )
+        self.objects = Counter(
+            "lattice_operator_objects",
+            "Generated objects, by result (applied, or skipped: unchanged since applied).",
+            ["result"],
             registry=self.registry,
         )
         self.leader = Gauge(

@@ -2,14 +2,18 @@
 
 ``ServiceReconciler.reconcile(key)`` reads the latest body from ``ClusterState``, compiles
 it with the shared compiler (``compile_service`` over a context knowing every service of
-the cluster), stamps ownership (``ownership.stamp``), applies every object server-side
-with one field manager, deletes what the service owned before and no longer generates
-(the inventory: label plus owner reference), and writes the status (``status``) and an
-Event when something changed. One reconcile per service runs at a time (a lock per key);
-the body is re-read under the lock, so the newest spec always wins.
+the cluster), stamps ownership (``ownership.stamp``), applies what changed server-side
+with one field manager (``applier``: unchanged objects are skipped, new names are checked
+for objects we do not own), deletes what the service owned before and no longer generates (the
+inventory: label plus owner reference), and writes the status (``status``) and an Event
+when something changed. One reconcile per service runs at a time (a lock per key); the
+body is re-read under the lock, so the newest spec always wins, and the generation taken
+is noted in the state (``ClusterState.note_taken``) so the watch events of our own status
+writes do not queue the service again.
 
-Raises ``NotYet`` for what a retry may fix and the compiler's ``LatticeError`` for a spec
-that cannot work as written; the status says which in both cases.
+Raises ``NotYet`` for what a retry may fix (``OwnershipConflict`` among them, reported as
+Failed) and the compiler's ``LatticeError`` for a spec that cannot work as written; the
+status says which in all cases.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ from lattice_pulumi.compile.mesh import rule
 from lattice_pulumi.compile.service import compile_service
 from lattice_pulumi.errors import LatticeError, PolicyDenied, SpecErrors
 from lattice_pulumi.kube import KubeError, NotFoundError, api_errors
-from lattice_pulumi.kube.objects import ResourceCatalog, apply_object, delete_object, patch_status
+from lattice_pulumi.kube.objects import ResourceCatalog, delete_object, patch_status
 from lattice_pulumi.operator import ownership
-from lattice_pulumi.operator.errors import NotYet
+from lattice_pulumi.operator.applier import Applier
+from lattice_pulumi.operator.errors import NotYet, OwnershipConflict
 from lattice_pulumi.operator.metrics import Metrics
 from lattice_pulumi.operator.state import ClusterState
 from lattice_pulumi.operator.status import Report, build_status, same_status
@@ -42,7 +47,7 @@ __all__ = ["FIELD_MANAGER", "Outcome", "ServiceReconciler"]
 
 FIELD_MANAGER = "lattice-operator"
 COMPONENT = "lattice-operator"
-_APPLY_CONCURRENCY = 8
+APPLY_CONCURRENCY = 16  # requests in flight for the whole process
 _log = logging.getLogger(__name__)
 
 
@@ -71,6 +76,7 @@ class ServiceReconciler:
         *,
         field_manager: str = FIELD_MANAGER,
         clock: Callable[[], str] = _utc_now,
+        concurrency: int = APPLY_CONCURRENCY,
     ) -> None:
         self.state = state
         self.catalog = catalog
@@ -78,6 +84,14 @@ class ServiceReconciler:
         self.metrics = metrics
         self.field_manager = field_manager
         self.clock = clock
+        self.applier = Applier(
+            catalog,
+            inventory,
+            metrics,
+            field_manager=field_manager,
+            live_owners=state.service_uids,
+            concurrency=concurrency,
+        )
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def reconcile(self, key: str) -> Outcome | None:
@@ -87,6 +101,7 @@ class ServiceReconciler:
             body = self.state.bodies.get(key)
             if body is None:
                 return None
+            self.state.note_taken(key, body)
             started = time.perf_counter()
             try:
                 return await self._reconcile(key, body)
@@ -119,6 +134,9 @@ class ServiceReconciler:
             raise NotYet(message, reason="SecretProviderMissing", delay=30.0)
         try:
             outcome = await self._apply(body, objects)
+        except OwnershipConflict as exc:
+            await self._fail(body, exc, generation)
+            raise
         except KubeError as exc:
             reason = "KindNotServed" if exc.status == 404 else "ApplyFailed"
             await self._report(body, Report("Pending", reason, str(exc), generation))
@@ -154,25 +172,19 @@ class ServiceReconciler:
         uid = body["metadata"]["uid"]
         stamped = ownership.stamp(objects, body)
         wanted = {ownership.ref_of(o) for o in stamped}
-        gate = asyncio.Semaphore(_APPLY_CONCURRENCY)
-
-        async def apply_one(obj: dict[str, Any]) -> bool:
-            async with gate:
-                live = await apply_object(self.catalog, obj, self.field_manager)
-            version = str(live.get("metadata", {}).get("resourceVersion", ""))
-            return self.inventory.record(uid, ownership.ref_of(obj), version)
-
-        changed = await asyncio.gather(*(apply_one(o) for o in stamped))
+        applied = await self.applier.apply(uid, stamped)
         pruned = 0
         for ref in sorted(set(self.inventory.owned(uid)) - wanted):
             if await delete_object(self.catalog, ref.as_object()):
                 pruned += 1
             self.inventory.discard(uid, ref)
-        return Outcome(len(stamped), sum(changed), pruned)
+        return Outcome(len(stamped), applied.changed, pruned)
 
     async def _fail(self, body: Mapping[str, Any], exc: LatticeError, generation: int) -> None:
         reason = (
-            "InvalidSpec"
+            "OwnershipConflict"
+            if isinstance(exc, OwnershipConflict)
+            else "InvalidSpec"
             if isinstance(exc, SpecErrors)
             else "PolicyDenied"
             if isinstance(exc, PolicyDenied)

@@ -89,6 +89,7 @@ def _restore_env(name: str, value: str | None) -> None:
 async def run_operator(config: OperatorConfig, stop: asyncio.Event) -> int:
     """Run until ``stop`` is set (0) or the Lease is lost (1)."""
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request otherwise
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)  # one line per watch event
     client = kube.connect(config.kubeconfig, timeout=30.0)
     previous_kubeconfig = os.environ.get("KUBECONFIG")
     if config.kubeconfig is not None:

@@ -3,8 +3,13 @@
 ``Operator`` is what the kopf handlers call (``handlers``) and what tests and the
 benchmark drive directly. ``prime`` reads every Lattice object and the inventory of owned
 objects before any reconcile, so the first compile already sees the whole graph (no
-passing drift while the watches catch up). ``observe_*`` feed watch events into the
-state and queue the dependents; ``converge`` reconciles one service for a handler;
+passing drift while the watches catch up), then queues every service (the full resync).
+``observe_*`` feed watch events into the state and queue the changed service (when its
+generation is new to us) and the dependents. Every LatticeService reconcile runs from
+the one bounded queue, never from kopf's per-object workers: kopf's create/update
+handlers would run a thousand reconciles at once at start, retry the ones the API server
+could not answer in time, and write their bookkeeping annotations on every service (each
+a watch event more). ``converge`` reconciles one service directly (tests);
 ``check_*`` validate the other kinds and write their status when it changed.
 """
 
@@ -68,19 +73,31 @@ class Operator:
     # ---- start and stop ----------------------------------------------------------------
 
     async def prime(self) -> None:
-        """Read every Lattice object and the owned objects; start the dependents queue."""
+        """Read every Lattice object and the owned objects; queue every service (resync)."""
+        listed = set()
         for kind in LATTICE_KINDS:
             try:
                 async for body in iter_objects(self.catalog, API_VERSION, kind, {}):
                     self._observe_quietly(kind, body)
+                listed.add(kind)
             except KubeError as exc:
                 if exc.status != 404:
                     raise
                 _log.warning("%s is not served (CRD missing?): not watched at start", kind)
         found = await ownership.load_inventory(self.catalog, self.inventory)
         _log.info("primed: %d services, %d owned objects", len(self.state.bodies), found)
+        if "LatticeService" in listed:  # else every owner would look deleted
+            await self._drop_orphans()
+        self.queue.add(sorted(self.state.bodies))
         self.queue.start()
         self.primed = True
+
+    async def _drop_orphans(self) -> None:
+        """Delete what services deleted while no operator ran still own: the garbage
+        collector takes the objects in their namespace too, but not the ones elsewhere."""
+        for uid in sorted(self.inventory.owners() - self.state.service_uids()):
+            for ref in sorted(self.inventory.drop(uid)):
+                await delete_object(self.catalog, ref.as_object())
 
     async def stop(self) -> None:
         await self.queue.stop()
@@ -100,7 +117,12 @@ class Operator:
     # ---- services ------------------------------------------------------------------------
 
     def observe_service(self, body: Mapping[str, Any]) -> None:
-        self.queue.add(self.state.observe_service(body))
+        """A watch event of a LatticeService: queue it if its spec is new, and its dependents."""
+        key = body_key(body)
+        keys = self.state.observe_service(body)
+        if self.primed and self.state.wants_converge(key):
+            keys.add(key)
+        self.queue.add(keys)
 
     async def forget_service(self, body: Mapping[str, Any]) -> None:
         """A LatticeService was deleted: recompile its dependents, drop what it owned.

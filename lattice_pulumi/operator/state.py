@@ -11,6 +11,12 @@ must be compiled again because of that change, besides the changed service itsel
 * a CedarPolicy: the services whose last compile asked the authorizer anything;
 * a SecretProvider: the services that name it in a secret resource.
 
+A watch event that changes nothing the compiler reads (our own status writes: same uid,
+generation, labels and annotations) only refreshes the stored body; it is not parsed
+again. ``note_taken`` records the generation a reconcile started from, and
+``wants_converge`` says whether a service's latest body is newer than that, so the
+service itself is queued once per change, not once per event.
+
 It does no I/O; the reconciler reads it under the event loop (no locking needed).
 """
 
@@ -55,13 +61,18 @@ class ClusterState:
         self.authorizer = CedarAuthorizer()
         self.policy_report: LoadReport = self.authorizer.report
         self._asked_authorizer: set[str] = set()
+        self._taken: dict[str, tuple[str, int]] = {}  # key -> (uid, generation) reconciled
 
     # ---- services ---------------------------------------------------------------------
 
     def observe_service(self, body: Mapping[str, Any]) -> set[str]:
         """Take the latest body of a LatticeService; the other keys to compile again."""
         key = body_key(body)
+        previous = self.bodies.get(key)
         self.bodies[key] = dict(body)
+        if previous is not None and _same_authored(previous, body):
+            return set()
+        self._taken.pop(key, None)
         try:
             model = model_from_body(body)
         except LatticeError as exc:
@@ -79,10 +90,24 @@ class ClusterState:
         """A LatticeService is gone; the keys to compile again."""
         self.bodies.pop(key, None)
         self.invalid.pop(key, None)
+        self._taken.pop(key, None)
         self._asked_authorizer.discard(key)
         if self.services.pop(key, None) is None:
             return set()
         return self.graph.remove(key) - {key}
+
+    def note_taken(self, key: str, body: Mapping[str, Any]) -> None:
+        """A reconcile of ``key`` started from ``body``."""
+        self._taken[key] = _generation_of(body)
+
+    def wants_converge(self, key: str) -> bool:
+        """Whether the latest body of ``key`` is newer than the last reconcile started."""
+        body = self.bodies.get(key)
+        return body is not None and self._taken.get(key) != _generation_of(body)
+
+    def service_uids(self) -> set[str]:
+        """The uids of every LatticeService known (owners that still exist)."""
+        return {str(b["metadata"].get("uid")) for b in self.bodies.values()}
 
     def observe_external(self, body: Mapping[str, Any]) -> set[str]:
         key = body_key(body)
@@ -170,6 +195,22 @@ class ClusterState:
             self._asked_authorizer.add(key)
         else:
             self._asked_authorizer.discard(key)
+
+
+def _generation_of(body: Mapping[str, Any]) -> tuple[str, int]:
+    meta = body.get("metadata", {})
+    return str(meta.get("uid", "")), int(meta.get("generation") or 0)
+
+
+def _same_authored(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether two bodies of one key hold the same spec, labels and annotations."""
+    a, b = old.get("metadata", {}), new.get("metadata", {})
+    return (
+        _generation_of(old) == _generation_of(new)
+        and a.get("labels") == b.get("labels")
+        and a.get("annotations") == b.get("annotations")
+        and old.get("spec") == new.get("spec")
+    )
 
 
 def _providers_of(service: LatticeService) -> set[str]:

@@ -1,9 +1,11 @@
 """``lattice operator run`` as a child process against a test control plane.
 
 ``OperatorProcess.start`` launches the real CLI (same ``lattice_pulumi`` as the tests:
-``PYTHONPATH`` set), waits until ``/readyz`` answers 200 (leading, primed, kopf ready)
-and keeps the log in a file. ``kill`` is SIGKILL (no Lease release, no cleanup), ``stop``
-SIGTERM. ``install_operator_crds`` installs the Lattice CRDs from ``lattice crds`` and the
+``PYTHONPATH`` set), waits until ``/readyz`` answers 200 (leading, primed, kopf ready),
+or with ``wait_ready=False`` only until ``/healthz`` does (a standby waiting for the
+Lease), and keeps the log in a file. ``metric(name)`` reads one sample of ``/metrics``.
+``kill`` is SIGKILL (no Lease release, no cleanup), ``stop`` SIGTERM.
+``install_operator_crds`` installs the Lattice CRDs from ``lattice crds`` and the
 third-party CRDs the test services need, plus the ``lattice-system`` namespace (the Lease).
 """
 
@@ -74,7 +76,7 @@ class OperatorProcess:
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> OperatorProcess:
+    def start(self, timeout: float = 60.0, *, wait_ready: bool = True) -> OperatorProcess:
         self.port = free_port()
         args = [
             *LATTICE,
@@ -94,7 +96,7 @@ class OperatorProcess:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=_env())
         deadline = time.monotonic() + timeout
-        while not self.ready():
+        while not (self.ready() if wait_ready else self.get("/healthz")[0] == 200):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError(f"operator did not get ready:\n{self.log_tail()}")
@@ -109,6 +111,13 @@ class OperatorProcess:
             return exc.code, exc.read().decode()
         except OSError:
             return 0, ""
+
+    def metric(self, name: str) -> float:
+        """The value of the first sample of ``name`` (0 when absent)."""
+        for line in self.get("/metrics")[1].splitlines():
+            if line.startswith(name) and line[len(name) : len(name) + 1] in (" ", "{"):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
 
     def ready(self) -> bool:
         return self.get("/readyz")[0] == 200

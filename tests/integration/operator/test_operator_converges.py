@@ -11,107 +11,25 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness.kube import ApiError, KubeClient
+from harness.kube import KubeClient
 from harness.operator import OperatorProcess
-
-from lattice_pulumi.compile.apiversions import API_VERSIONS
-from lattice_pulumi.compile.context import ClusterInfo, CompileContext
-from lattice_pulumi.compile.service import compile_service
-from lattice_pulumi.operator.ownership import OWNER_LABEL, SERVICE_KINDS
-from lattice_pulumi.policy import CedarAuthorizer
-from lattice_pulumi.policy.sources import sources_in
-from lattice_pulumi.spec import loader
+from operator_support import (
+    API,
+    condition,
+    converged,
+    expected,
+    managed,
+    owned,
+    service,
+    status_of,
+    wait,
+)
 
 pytestmark = pytest.mark.integration
-
-API = "lattice.dev/v1alpha1"
-TIMEOUT = 60.0
-
-
-def service(name: str, namespace: str, **spec: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "containers": {"main": {"image": "nginx:1.27", "variables": {"MODE": "fast"}}},
-        "service": {"ports": {"http": {"port": 80, "targetPort": 8080}}},
-    }
-    body.update(spec)
-    return {
-        "apiVersion": API,
-        "kind": "LatticeService",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": body,
-    }
-
-
-def expected(
-    documents: list[dict[str, Any]], name: str, namespace: str
-) -> set[tuple[str, str, str]]:
-    """(kind, namespace, name) of every object the compiler makes for one service."""
-    result = loader.load_paths([])
-    for doc in documents:
-        result.extend(loader.load_text(_yaml(doc)))
-    result.raise_for_errors()
-    authorizer = CedarAuthorizer()
-    authorizer.reload(sources_in(result.resources))
-    context = CompileContext.of(list(result.resources), ClusterInfo(name="test"), authorizer)
-    target = next(r for r in result.resources if r.name == name and r.namespace == namespace)
-    return {
-        (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])
-        for o in compile_service(target, context)  # type: ignore[arg-type]
-    }
-
-
-def _yaml(doc: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(doc)
-
-
-def owned(kube: KubeClient, namespace: str, uid: str) -> set[tuple[str, str, str]]:
-    found = set()
-    for kind in SERVICE_KINDS:
-        try:
-            items = kube.list(
-                API_VERSIONS[kind], kind, namespace=namespace, label_selector=f"{OWNER_LABEL}={uid}"
-            )
-        except (ApiError, KeyError, LookupError):
-            continue
-        for obj in items:
-            refs = obj["metadata"].get("ownerReferences") or []
-            assert [r["uid"] for r in refs] == [uid], f"{kind} {obj['metadata']['name']}: {refs}"
-            found.add((kind, namespace, obj["metadata"]["name"]))
-    return found
-
-
-def wait(
-    what: str, check: Callable[[], bool], operator: OperatorProcess, timeout: float = TIMEOUT
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}\n{operator.log_tail()}", pytrace=False)
-        time.sleep(0.2)
-
-
-def status_of(kube: KubeClient, name: str, namespace: str) -> dict[str, Any]:
-    return kube.get(API, "LatticeService", name, namespace).get("status") or {}
-
-
-def converged(kube: KubeClient, name: str, namespace: str, phase: str = "Ready") -> bool:
-    obj = kube.get(API, "LatticeService", name, namespace)
-    status = obj.get("status") or {}
-    return (
-        status.get("phase") == phase
-        and status.get("observedGeneration") == obj["metadata"]["generation"]
-    )
-
-
-def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in status["conditions"] if c["type"] == kind)
 
 
 def test_create_update_delete_converge_to_the_compiled_set(
@@ -273,20 +191,53 @@ def test_killed_mid_reconcile_a_new_operator_converges_without_drift(
             want = expected(list(documents.values()), name, namespace)
             assert owned(kube, namespace, uid) == want, name
             total += len(want)
-        managed = set()
-        for kind in SERVICE_KINDS:
-            try:
-                items = kube.list(
-                    API_VERSIONS[kind],
-                    kind,
-                    namespace=namespace,
-                    label_selector="app.kubernetes.io/managed-by=lattice",
-                )
-            except (ApiError, LookupError):
-                continue
-            managed |= {(kind, o["metadata"]["name"]) for o in items}
-        assert len(managed) == total  # no duplicates, no leftovers
+        assert len(managed(kube, namespace)) == total  # no duplicates, no leftovers
         svc = kube.get("v1", "Service", names[0], namespace)
         assert svc["spec"]["ports"][0]["port"] == 81  # the update made while down was applied
     finally:
         successor.kill()
+
+
+def test_an_object_of_a_generated_name_made_by_hand_is_left_alone_and_named_in_the_status(
+    kube: KubeClient, namespace: str, operator_process: OperatorProcess
+) -> None:
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "shop-main-env", "namespace": namespace},
+        "data": {"hand": "made"},
+    }
+    port = {"name": "web", "port": 8000, "targetPort": 8000, "protocol": "TCP"}
+    hand_service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "shop", "namespace": namespace},
+        "spec": {"ports": [port], "selector": {"hand": "made"}},
+    }
+    kube.create(config)
+    kube.create(hand_service)
+    shop = service("shop", namespace)
+    uid = kube.apply(shop)["metadata"]["uid"]
+    wait("shop Failed", lambda: converged(kube, "shop", namespace, "Failed"), operator_process)
+    failed = condition(status_of(kube, "shop", namespace), "Failed")
+    assert failed["reason"] == "OwnershipConflict"
+    assert (
+        f"ConfigMap {namespace}/shop-main-env exists and is not managed by lattice"
+        in (failed["message"])
+    )
+    assert f"Service {namespace}/shop exists and is not managed by lattice" in failed["message"]
+    assert owned(kube, namespace, uid) == set()  # nothing applied while a name is taken
+    for kind, name in (("ConfigMap", "shop-main-env"), ("Service", "shop")):
+        live = kube.get("v1", kind, name, namespace)
+        assert "ownerReferences" not in live["metadata"], kind
+        assert not live["metadata"].get("labels"), kind
+        managers = {m["manager"] for m in live["metadata"]["managedFields"]}
+        assert "lattice-operator" not in managers, kind
+    assert kube.get("v1", "ConfigMap", "shop-main-env", namespace)["data"] == {"hand": "made"}
+    live_port = kube.get("v1", "Service", "shop", namespace)["spec"]["ports"]
+    assert [(p["name"], p["port"]) for p in live_port] == [("web", 8000)]
+
+    kube.delete("v1", "ConfigMap", "shop-main-env", namespace)  # the names are free again
+    kube.delete("v1", "Service", "shop", namespace)
+    wait("shop Ready", lambda: converged(kube, "shop", namespace), operator_process)
+    assert owned(kube, namespace, uid) == expected([shop], "shop", namespace)

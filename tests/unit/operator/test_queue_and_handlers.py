@@ -8,6 +8,7 @@ import kopf
 
 from lattice_pulumi.operator import handlers
 from lattice_pulumi.operator.queue import WorkQueue
+from lattice_pulumi.operator.runtime import Operator
 
 
 async def test_keys_added_while_waiting_are_worked_once_and_again_after_a_change() -> None:
@@ -54,3 +55,11 @@ def test_kopf_keeps_its_bookkeeping_in_our_annotations() -> None:
     assert isinstance(settings.persistence.progress_storage, kopf.AnnotationsProgressStorage)
     assert settings.persistence.finalizer == "operator.lattice.dev/finalizer"
     assert settings.posting.enabled is False
+
+
+def test_latticeservices_are_only_watched_so_kopf_writes_nothing_on_them() -> None:
+    registry = handlers.build_registry(Operator.__new__(Operator))
+    changing = {h.selector.any_name for h in registry._changing.get_all_handlers()}
+    watching = {h.id.rsplit(".", 1)[-1] for h in registry._watching.get_all_handlers()}
+    assert "latticeservices" not in changing  # no create/update/resume: no kopf annotations
+    assert "service_event" in watching
