@@ -5,7 +5,9 @@ over one ``Operator``. Event handlers feed every watched kind into the state (an
 the dependents); the LatticeService change handlers (create, update, resume) converge the
 service and turn the outcome into kopf's retry decision: ``NotYet`` and API errors become
 ``kopf.TemporaryError(delay=...)``, any other ``LatticeError`` (invalid spec, denied by
-policy, not compilable) a ``kopf.PermanentError`` with our message. No manifest logic
+policy, not compilable) a ``kopf.PermanentError`` with our message. LatticeCluster
+events go to ``cluster_self.SelfCluster`` when the object is the operator's own cluster
+(named by ``--cluster``); other LatticeClusters are not handled yet. No manifest logic
 lives here.
 """
 
@@ -17,6 +19,7 @@ import kopf
 
 from lattice_pulumi.errors import LatticeError
 from lattice_pulumi.kube import KubeError
+from lattice_pulumi.operator.cluster_self import DEFAULT_RESYNC_SECONDS, SelfCluster
 from lattice_pulumi.operator.errors import NotYet
 from lattice_pulumi.operator.runtime import Operator
 from lattice_pulumi.operator.state import body_key
@@ -44,9 +47,12 @@ def _is_deleted(event: kopf.RawEvent) -> bool:
     return event.get("type") == "DELETED"
 
 
-def build_registry(operator: Operator) -> kopf.OperatorRegistry:
+def build_registry(
+    operator: Operator, *, cluster_resync: float = DEFAULT_RESYNC_SECONDS
+) -> kopf.OperatorRegistry:
     """A registry with every handler of the operator bound to ``operator``."""
     registry = kopf.OperatorRegistry()
+    own_cluster = SelfCluster(operator.catalog, operator.state.cluster.name, resync=cluster_resync)
 
     @kopf.on.login(registry=registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -63,7 +69,17 @@ def build_registry(operator: Operator) -> kopf.OperatorRegistry:
 
     @kopf.on.cleanup(registry=registry)
     async def stop(**_: Any) -> None:
+        await own_cluster.stop()
         await operator.stop()
+
+    @kopf.on.event(API_GROUP, _VERSION, "latticeclusters", registry=registry)
+    async def cluster_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+        if body.get("metadata", {}).get("name") != own_cluster.name:
+            return  # another cluster's LatticeCluster (a parent's child): not handled yet
+        if _is_deleted(event):
+            own_cluster.forget()
+        else:
+            own_cluster.observe(dict(body))
 
     @kopf.on.event(API_GROUP, _VERSION, "latticeservices", registry=registry)
     async def service_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
