@@ -182,6 +182,8 @@ class SelfCluster:
                 _log.warning(
                     "LatticeCluster %s: %s (retried in %.0fs)", self.name, exc, self.resync
                 )
+            except Exception:  # the loop outlives any one reconcile; the next resync retries
+                _log.exception("LatticeCluster %s: reconcile failed", self.name)
 
     async def reconcile(self, body: Mapping[str, Any]) -> Plan | None:
         """One pass: read, plan, write changes and status; None when the spec is invalid."""
