@@ -76,9 +76,14 @@ class Plan:
 def _patch(body: Mapping[str, Any], patch: dict[str, Any], why: str) -> Change:
     meta = body["metadata"]
     return Change(
-        "patch", body["apiVersion"], body["kind"], meta.get("namespace", ""), meta["name"],
-        patch, why,
-    )  # fmt: skip
+        "patch",
+        body["apiVersion"],
+        body["kind"],
+        meta.get("namespace", ""),
+        meta["name"],
+        patch,
+        why,
+    )
 
 
 def desired_health_checks(cluster: LatticeCluster) -> list[dict[str, Any]]:

@@ -101,30 +101,12 @@ def build_cluster_status(
     cp_ok, workers_ok = cp["ready"] >= cp["desired"], workers["ready"] >= workers["desired"]
     phase = _phase(observed, running, cp_ok and workers_ok and not missing)
     upgrade = rollout or _waiting(observed)
-    if missing:
-        scaled = _condition(
-            "PoolsScaled", False, "PoolMissing",
-            f"no MachineDeployment for pools {', '.join(missing)} (created by lattice up)",
-            generation,
-        )  # fmt: skip
-    elif scaling:
-        scaled = _condition("PoolsScaled", False, "Scaling", "; ".join(scaling), generation)
-    else:
-        scaled = _condition(
-            "PoolsScaled", True, "AsSpecified", "every pool has its replicas", generation
-        )
     conditions = [
-        _condition(
-            "ControlPlaneReady", cp_ok, "AllNodesReady" if cp_ok else "NodesNotReady",
-            f"{cp['ready']}/{cp['desired']} control-plane nodes ready", generation,
-        ),
-        _condition(
-            "WorkersReady", workers_ok, "AllNodesReady" if workers_ok else "NodesNotReady",
-            f"{workers['ready']}/{workers['desired']} worker nodes ready", generation,
-        ),
+        _nodes_condition("ControlPlaneReady", "control-plane", cp, generation),
+        _nodes_condition("WorkersReady", "worker", workers, generation),
         _condition("VersionUpgraded", upgrade.done, upgrade.reason, upgrade.message, generation),
-        scaled,
-    ]  # fmt: skip
+        _scaled_condition(missing, scaling, generation),
+    ]
     status: dict[str, Any] = {
         "phase": phase,
         "message": _summary(cp, workers, upgrade),
@@ -139,6 +121,30 @@ def build_cluster_status(
         "kubernetesVersion": str(running) if running else None,
     }
     return status
+
+
+def _nodes_condition(
+    kind: str, what: str, counts: Mapping[str, int], generation: int
+) -> dict[str, Any]:
+    ok = counts["ready"] >= counts["desired"]
+    return _condition(
+        kind,
+        ok,
+        "AllNodesReady" if ok else "NodesNotReady",
+        f"{counts['ready']}/{counts['desired']} {what} nodes ready",
+        generation,
+    )
+
+
+def _scaled_condition(
+    missing: Sequence[str], scaling: Sequence[str], generation: int
+) -> dict[str, Any]:
+    if missing:
+        message = f"no MachineDeployment for pools {', '.join(missing)} (created by lattice up)"
+        return _condition("PoolsScaled", False, "PoolMissing", message, generation)
+    if scaling:
+        return _condition("PoolsScaled", False, "Scaling", "; ".join(scaling), generation)
+    return _condition("PoolsScaled", True, "AsSpecified", "every pool has its replicas", generation)
 
 
 def _waiting(observed: Observed) -> Rollout:
