@@ -33,6 +33,15 @@ def run_operator_command(
         typer.Option("--port", envvar="LATTICE_OPERATOR_PORT", help="/healthz /readyz /metrics."),
     ] = 8080,
     workers: Annotated[int, typer.Option("--workers", help="Dependent reconciles at once.")] = 4,
+    cluster_resync: Annotated[
+        float,
+        typer.Option(
+            "--cluster-resync",
+            envvar="LATTICE_CLUSTER_RESYNC",
+            min=0.1,
+            help="Seconds between reconciles of this cluster's own LatticeCluster.",
+        ),
+    ] = 10.0,
 ) -> None:
     """Keep this cluster's Lattice objects converged (kopf; leader election by Lease)."""
     from lattice_pulumi.operator.runner import OperatorConfig, run_operator
@@ -45,6 +54,7 @@ def run_operator_command(
         host=host,
         port=port,
         workers=workers,
+        cluster_resync=cluster_resync,
     )
     code = 0
 

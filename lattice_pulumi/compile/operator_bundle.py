@@ -9,7 +9,8 @@ NetworkPolicy (ingress to the probe/metrics port only; egress to DNS and the API
 and the Deployment: one replica (``Recreate``: the Lease makes a second one a standby
 that never gets ready, which would stall a rolling update), restricted security,
 liveness ``/healthz``, readiness ``/readyz``, metrics ``/metrics`` on ``OPERATOR_PORT``.
-The same image as the agent (``agent/Containerfile``), another command.
+The same image as the agent (``agent/Containerfile``), another command. The ClusterRole
+also covers the operator's own cluster's Cluster API objects (``operator.cluster_self``).
 """
 
 from __future__ import annotations
@@ -86,6 +87,22 @@ OPERATOR_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], s
     (("external-secrets.io",), ("externalsecrets",), _APPLY, "secrets by reference only"),
     (("keda.sh",), ("scaledobjects",), _APPLY, "autoscaling"),
     (("flagger.app",), ("canaries", "metrictemplates"), _APPLY, "progressive delivery"),
+    (("lattice.dev",), ("latticeclusters",), _READ, "its own cluster's LatticeCluster"),
+    (("lattice.dev",), ("latticeclusters/status",), ("get", "patch"), "node counts, rollout"),
+    (("cluster.x-k8s.io",), ("clusters",), _READ, "its own Cluster API Cluster"),
+    (("cluster.x-k8s.io",), ("machinedeployments",), (*_READ, "patch"), "pool replicas, version"),
+    (
+        ("cluster.x-k8s.io",),
+        ("machinehealthchecks",),
+        (*_READ, "create", "patch"),
+        "keep the health checks the cluster compiler emits",
+    ),
+    (
+        ("controlplane.cluster.x-k8s.io",),
+        ("kubeadmcontrolplanes", "rke2controlplanes"),
+        (*_READ, "patch"),
+        "control plane replicas and version",
+    ),
     (("",), ("secrets",), ("get",), "CloudProvider status: does the credentials Secret exist"),
     (("",), ("events",), ("create", "patch"), "events on the objects it reconciles"),
 )
@@ -182,6 +199,7 @@ def _container(cluster_name: str, image: str) -> dict[str, Any]:
         "command": ["lattice"],
         "args": list(OPERATOR_ARGS),
         "env": [
+            # which LatticeCluster is the operator's own (operator.cluster_self)
             {"name": "LATTICE_CLUSTER_NAME", "value": cluster_name},
             {"name": "LATTICE_NAMESPACE", "value": _NAMESPACE},
             {"name": "LATTICE_OPERATOR_PORT", "value": str(OPERATOR_PORT)},

@@ -6,7 +6,9 @@ LatticeService that also queues the service itself when its generation is new, a
 dependents: every service reconcile runs from the operator's bounded queue (``runtime``
 says why kopf's create/update handlers are not used for them), so kopf writes no
 bookkeeping on LatticeServices. The CloudProvider change handlers turn the outcome into
-kopf's retry decision (``kopf.TemporaryError(delay=...)``). No manifest logic lives here.
+kopf's retry decision (``kopf.TemporaryError(delay=...)``). LatticeCluster events go to
+``cluster_self.SelfCluster`` when the object is the operator's own cluster (named by
+``--cluster``); other LatticeClusters are not handled yet. No manifest logic lives here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import kopf
 
 from lattice_pulumi.kube import KubeError
+from lattice_pulumi.operator.cluster_self import DEFAULT_RESYNC_SECONDS, SelfCluster
 from lattice_pulumi.operator.runtime import Operator
 from lattice_pulumi.spec.base import API_GROUP
 
@@ -41,9 +44,12 @@ def _is_deleted(event: kopf.RawEvent) -> bool:
     return event.get("type") == "DELETED"
 
 
-def build_registry(operator: Operator) -> kopf.OperatorRegistry:
+def build_registry(
+    operator: Operator, *, cluster_resync: float = DEFAULT_RESYNC_SECONDS
+) -> kopf.OperatorRegistry:
     """A registry with every handler of the operator bound to ``operator``."""
     registry = kopf.OperatorRegistry()
+    own_cluster = SelfCluster(operator.catalog, operator.state.cluster.name, resync=cluster_resync)
 
     @kopf.on.login(registry=registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -60,7 +66,17 @@ def build_registry(operator: Operator) -> kopf.OperatorRegistry:
 
     @kopf.on.cleanup(registry=registry)
     async def stop(**_: Any) -> None:
+        await own_cluster.stop()
         await operator.stop()
+
+    @kopf.on.event(API_GROUP, _VERSION, "latticeclusters", registry=registry)
+    async def cluster_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+        if body.get("metadata", {}).get("name") != own_cluster.name:
+            return  # another cluster's LatticeCluster (a parent's child): not handled yet
+        if _is_deleted(event):
+            own_cluster.forget()
+        else:
+            own_cluster.observe(dict(body))
 
     @kopf.on.event(API_GROUP, _VERSION, "latticeservices", registry=registry)
     async def service_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:

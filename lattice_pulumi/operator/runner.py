@@ -48,6 +48,8 @@ class OperatorConfig:
     host: str = "0.0.0.0"
     port: int = 8080
     workers: int = 4
+    cluster_resync: float = 10.0
+    """Seconds between reconciles of the operator's own LatticeCluster (``cluster_self``)."""
 
 
 def _identity(config: OperatorConfig) -> str:
@@ -111,7 +113,7 @@ async def run_operator(config: OperatorConfig, stop: asyncio.Event) -> int:
             return 0
         leading.set()
         operator.metrics.leader.set(1)
-        code = await _lead(operator, elector, stop, ready)
+        code = await _lead(operator, config, elector, stop, ready)
     finally:
         operator.metrics.leader.set(0)
         if leading.is_set():
@@ -123,12 +125,16 @@ async def run_operator(config: OperatorConfig, stop: asyncio.Event) -> int:
 
 
 async def _lead(
-    operator: Operator, elector: LeaseElector, stop: asyncio.Event, ready: asyncio.Event
+    operator: Operator,
+    config: OperatorConfig,
+    elector: LeaseElector,
+    stop: asyncio.Event,
+    ready: asyncio.Event,
 ) -> int:
     kopf_stop: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     running = asyncio.create_task(
         kopf.operator(
-            registry=build_registry(operator),
+            registry=build_registry(operator, cluster_resync=config.cluster_resync),
             clusterwide=True,
             standalone=True,
             stop_flag=kopf_stop,

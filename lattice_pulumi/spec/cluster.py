@@ -39,12 +39,15 @@ __all__ = [
     "LatticeClusterStatus",
     "MonitoringFeature",
     "Networking",
+    "NodeCount",
     "Nodes",
     "ParentConfig",
     "ParentService",
+    "PoolStatus",
     "Provider",
     "RootVolume",
     "Taint",
+    "VersionRollout",
     "WorkerPool",
 ]
 
@@ -252,17 +255,52 @@ class LatticeClusterSpec(SpecModel):
     gpu: FeatureToggle = Field(default_factory=FeatureToggle)
 
 
-ClusterPhase = Literal["Pending", "Provisioning", "Pivoting", "Ready", "Failed", "Deleting"]
+ClusterPhase = Literal[
+    "Pending", "Provisioning", "Pivoting", "Ready", "Degraded", "Failed", "Deleting"
+]
+RolloutStage = Literal["Waiting", "ControlPlane", "Pools", "Done", "Refused"]
+
+
+class NodeCount(SpecModel):
+    """Nodes (Cluster API machines) of the control plane or of the workers: ready of desired."""
+
+    ready: int = Field(default=0, ge=0)
+    desired: int = Field(default=0, ge=0)
+
+
+class PoolStatus(SpecModel):
+    """One worker pool as its MachineDeployment reports it."""
+
+    name: str
+    ready: int = Field(default=0, ge=0)
+    desired: int = Field(default=0, ge=0)
+    version: str | None = None
+    autoscaled: bool = False
+
+
+class VersionRollout(SpecModel):
+    """Where a Kubernetes version upgrade is: one minor at a time, control plane first."""
+
+    target: str | None = None
+    current: str | None = None
+    """The version the whole control plane runs."""
+    step: str | None = None
+    """The version being rolled out now (the next minor on the way to ``target``)."""
+    stage: RolloutStage | None = None
 
 
 class LatticeClusterStatus(Status):
-    """Observed state, written by the operator."""
+    """Observed state, written by the operator running in the cluster itself."""
 
     phase: ClusterPhase | None = None
     endpoint: str | None = None
     kubernetes_version: str | None = None
     ready_control_plane: int | None = None
     ready_workers: int | None = None
+    control_plane: NodeCount | None = None
+    workers: NodeCount | None = None
+    pools: list[PoolStatus] = Field(default_factory=list)
+    version_rollout: VersionRollout | None = None
 
 
 class LatticeCluster(Resource):

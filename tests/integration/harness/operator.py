@@ -69,10 +69,18 @@ def install_operator_crds(kube: KubeClient, extra: Iterable[tuple[str, str]] = (
 class OperatorProcess:
     """One ``lattice operator run`` child process."""
 
-    def __init__(self, plane: ControlPlane, log: Path, *, lease_duration: float = 3.0) -> None:
+    def __init__(
+        self,
+        plane: ControlPlane,
+        log: Path,
+        *,
+        lease_duration: float = 3.0,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
         self.plane = plane
         self.log = log
         self.lease_duration = lease_duration
+        self.extra_args = extra_args
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -92,6 +100,7 @@ class OperatorProcess:
             str(self.port),
             "--lease-duration",
             str(self.lease_duration),
+            *self.extra_args,
         ]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=_env())
