@@ -104,7 +104,7 @@ async def stopped_at_end(process: asyncio.subprocess.Process) -> AsyncIterator[N
     finally:
         if process.returncode is None:
             process.kill()
-        await process.wait()
+        await process.communicate()  # read to the end: a paused pipe would hold wait() up
 
 
 EXEC = ("exec", POD, "-c", CONTAINER, "--", "sh", "-c", "echo out; echo err >&2; exit 3")
@@ -245,3 +245,34 @@ async def test_an_idle_session_is_closed_after_the_idle_timeout(fleet: Fleet) ->
     assert code != 0
     assert loop.time() - begun < 20
     await no_open_streams(fleet)
+
+
+async def test_an_exec_whose_client_stops_reading_stops_at_its_credit_and_the_tunnel_flows_on(
+    fleet: Fleet,
+) -> None:
+    """kubectl's stdout is a pipe nobody reads: once the buffers between the command and
+    kubectl are full, us-east's agent has no credit left for that session and waits,
+    while other requests through the same tunnels are answered at once."""
+    bob = fleet.kubeconfig("bob", "us-east")
+    flood = ("exec", POD, "--", "head", "-c", "200000000", "/dev/zero")
+    process = await spawn(bob, *flood, env=tool_env(fleet.directory))
+    east = fleet.agents["us-east"]
+
+    def stalled() -> bool:
+        return any(stream.credit == 0 for stream in east.proxy_streams)
+
+    async with stopped_at_end(process):
+        await eventually(stalled, 30)
+        loop = asyncio.get_running_loop()
+        begun = loop.time()
+        for _ in range(3):
+            code, _, err = await kubectl(bob, "get", "pod", POD, "-o", "name")
+            assert code == 0, err
+        took = loop.time() - begun
+        assert took < 15, f"3 kubectl calls took {took:.1f}s beside a stalled exec"
+        assert process.returncode is None  # still held back, not finished
+        assert len(east.proxy_streams) == 1
+        await eventually(stalled, 30)
+        process.kill()
+    await no_open_streams(fleet)
+    await eventually(lambda: not east.proxy_streams, 30)

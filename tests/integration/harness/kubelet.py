@@ -14,12 +14,13 @@ port-forward dials 127.0.0.1 and container logs are files in :attr:`KubeletStand
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from harness.control_plane import ControlPlane
+from harness.control_plane import ControlPlane, _die_with_parent
 from harness.kube import ApiError, KubeClient
 from harness.tools import require_tools
 
@@ -84,6 +85,7 @@ def start_kubelet_standin(
             stdout=out,
             stderr=log_file,
             start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
     deadline = time.monotonic() + timeout
     while not port_file.read_text().startswith("listening on "):
