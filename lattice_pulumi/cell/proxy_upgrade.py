@@ -153,6 +153,8 @@ async def _head(stream: TunnelStream) -> pb.ProxyHead:
 
 async def _plain_answer(head: pb.ProxyHead, stream: TunnelStream) -> web.Response:
     answer = web.Response(status=head.status, body=await stream.read_body(MAX_ANSWER))
+    with contextlib.suppress(StreamCancelled):  # nothing went the other way: hops may close
+        await stream.send_end()
     for header in head.headers:
         if header.name.lower() not in HOP_BY_HOP:
             answer.headers.add(header.name, header.value)

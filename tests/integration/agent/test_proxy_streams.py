@@ -276,3 +276,15 @@ async def test_an_exec_whose_client_stops_reading_stops_at_its_credit_and_the_tu
         process.kill()
     await no_open_streams(fleet)
     await eventually(lambda: not east.proxy_streams, 30)
+
+
+@pytest.mark.parametrize("protocol", ["websocket", "SPDY/3.1"])
+async def test_an_upgrade_the_api_server_refuses_comes_back_as_its_status(
+    fleet: Fleet, protocol: str
+) -> None:
+    bob = fleet.kubeconfig("bob", "us-east")
+    env = tool_env(fleet.directory) if protocol == "websocket" else spdy(fleet)
+    code, _, err = await kubectl(bob, "exec", POD, "-c", "nope", "--", "true", env=env)
+    assert code != 0
+    assert "nope" in err and "not valid for pod" in err, err
+    await no_open_streams(fleet)
