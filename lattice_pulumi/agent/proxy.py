@@ -9,7 +9,8 @@ server's RBAC decides with the caller's identity, and the agent's account needs 
 first (the cell drops them as well), as are hop-by-hop headers. Request bodies are read
 whole (at most :data:`MAX_REQUEST_BODY`); response bodies are streamed in credit-sized
 pieces, so a watch runs as long as the client keeps reading, and a cancel from the cell (the
-client went away) closes the API server connection.
+client went away) closes the API server connection. Upgraded requests (exec, attach,
+port-forward) are relayed by :mod:`lattice_pulumi.agent.proxy_upgrade`.
 
 :func:`serve_stream` is what the agent's session runs per stream: it picks this cluster's
 :class:`KubeProxy` or, for a cluster further down, the ``forward`` backend given by a

@@ -1,8 +1,9 @@
 """The cell's HTTPS API proxy: ``/clusters/<name>/...`` to any cluster below, over tunnels.
 
 Server: aiohttp's low-level web server (one dependency that gives asyncio HTTP/1.1 with TLS,
-chunked streaming responses and handler cancellation when the client disconnects; the same
-package can carry WebSocket upgrades later). Per request, in this order:
+chunked streaming responses and handler cancellation when the client disconnects; upgraded
+connections, exec / attach / port-forward, are in :mod:`lattice_pulumi.cell.proxy_upgrade`).
+Per request, in this order:
 
 1. authenticate the bearer token (:mod:`lattice_pulumi.cell.authn`), else 401 with the reason;
 2. read the request like kube-apiserver (:mod:`lattice_pulumi.cell.requestinfo`) and ask
