@@ -9,7 +9,8 @@ server's RBAC decides with the caller's identity, and the agent's account needs 
 first (the cell drops them as well), as are hop-by-hop headers. Request bodies are read
 whole (at most :data:`MAX_REQUEST_BODY`); response bodies are streamed in credit-sized
 pieces, so a watch runs as long as the client keeps reading, and a cancel from the cell (the
-client went away) closes the API server connection.
+client went away) closes the API server connection. Upgraded requests (exec, attach,
+port-forward) are relayed by :mod:`lattice_pulumi.agent.proxy_upgrade`.
 
 :func:`serve_stream` is what the agent's session runs per stream: it picks this cluster's
 :class:`KubeProxy` or, for a cluster further down, the ``forward`` backend given by a
@@ -26,6 +27,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx2
 
+from lattice_pulumi.agent.proxy_upgrade import relay_upgrade
 from lattice_pulumi.protocol import pb
 from lattice_pulumi.protocol.tunnel import HOP_BY_HOP, MAX_CHUNK, StreamCancelled, TunnelStream
 
@@ -101,6 +103,13 @@ class KubeProxy:
     async def __call__(self, start: pb.ProxyStart, stream: TunnelStream) -> None:
         if not start.user:
             raise _Refused(400, "BadRequest", "the tunnelled request names no caller")
+        if start.upgrade:  # exec, attach, port-forward (lattice_pulumi.agent.proxy_upgrade)
+            try:
+                await relay_upgrade(self._http, start, stream, proxied_request_headers(start))
+            except httpx2.HTTPError as exc:
+                message = f"cannot reach the API server: {exc}"
+                raise _Refused(502, "ServiceUnavailable", message) from exc
+            return
         body = await _read_body(stream, self._max_body)
         total = start.timeout_ms / 1000 if start.timeout_ms else None
         request = self._http.build_request(

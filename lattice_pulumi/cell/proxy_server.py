@@ -1,8 +1,9 @@
 """The cell's HTTPS API proxy: ``/clusters/<name>/...`` to any cluster below, over tunnels.
 
 Server: aiohttp's low-level web server (one dependency that gives asyncio HTTP/1.1 with TLS,
-chunked streaming responses and handler cancellation when the client disconnects; the same
-package can carry WebSocket upgrades later). Per request, in this order:
+chunked streaming responses and handler cancellation when the client disconnects; upgraded
+connections, exec / attach / port-forward, are in :mod:`lattice_pulumi.cell.proxy_upgrade`).
+Per request, in this order:
 
 1. authenticate the bearer token (:mod:`lattice_pulumi.cell.authn`), else 401 with the reason;
 2. read the request like kube-apiserver (:mod:`lattice_pulumi.cell.requestinfo`) and ask
@@ -35,6 +36,7 @@ from lattice_pulumi import pki
 from lattice_pulumi.cell.audit import AuditLog
 from lattice_pulumi.cell.authn import AuthenticationError, Authenticator, Caller, bearer_token
 from lattice_pulumi.cell.errors import CellError
+from lattice_pulumi.cell.proxy_upgrade import relay_upgrade, upgrade_protocol
 from lattice_pulumi.cell.registry import ClusterRegistry
 from lattice_pulumi.cell.requestinfo import RequestInfo, cedar_verb, parse_request
 from lattice_pulumi.cell.tunnel import ProxyTunnels
@@ -59,6 +61,7 @@ class ProxyConfig:
     request_timeout: float = 60.0  # whole request, except watches and followed logs
     head_timeout: float = 30.0  # until the far API server starts answering
     max_body: int = 3 * 1024 * 1024
+    upgrade_idle_timeout: float = 4 * 3600.0  # exec/attach/port-forward with no bytes moving
 
 
 def status_response(code: int, reason: str, message: str, **details: Any) -> web.Response:
@@ -231,6 +234,8 @@ class ProxyServer:
         decision = self._authorizer.authorize(cedar)
         audit.update(verb=cedar.action, reason=decision.reason, policies=list(decision.policies))
         audit.update(apiGroup=info.api_group, resource=info.resource, namespace=info.namespace)
+        if upgrade_protocol(request.headers):
+            audit["upgrade"] = upgrade_protocol(request.headers)
         if not decision.allowed:
             self.audit.record("deny", audit)
             message = denial_message(cedar, decision.reason)
@@ -248,6 +253,14 @@ class ProxyServer:
             timeout_ms=0 if _streaming(request, info) else int(self.config.request_timeout * 1000),
         )
         try:
+            if upgrade_protocol(request.headers):  # exec, attach, port-forward
+                return await relay_upgrade(
+                    request,
+                    start,
+                    self._tunnels,
+                    head_timeout=self.config.head_timeout,
+                    idle_timeout=self.config.upgrade_idle_timeout,
+                )
             return await self._relay(request, start)
         except CellError as exc:
             return status_response(503, "ServiceUnavailable", str(exc))

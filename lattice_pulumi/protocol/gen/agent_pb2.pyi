@@ -347,7 +347,7 @@ class ProxyHeader(_message.Message):
     def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class ProxyStart(_message.Message):
-    __slots__ = ("cluster", "method", "path", "headers", "user", "groups", "window", "timeout_ms")
+    __slots__ = ("cluster", "method", "path", "headers", "user", "groups", "window", "timeout_ms", "upgrade")
     CLUSTER_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
@@ -356,6 +356,7 @@ class ProxyStart(_message.Message):
     GROUPS_FIELD_NUMBER: _ClassVar[int]
     WINDOW_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    UPGRADE_FIELD_NUMBER: _ClassVar[int]
     cluster: str
     method: str
     path: str
@@ -364,7 +365,8 @@ class ProxyStart(_message.Message):
     groups: _containers.RepeatedScalarFieldContainer[str]
     window: int
     timeout_ms: int
-    def __init__(self, cluster: _Optional[str] = ..., method: _Optional[str] = ..., path: _Optional[str] = ..., headers: _Optional[_Iterable[_Union[ProxyHeader, _Mapping]]] = ..., user: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., window: _Optional[int] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+    upgrade: str
+    def __init__(self, cluster: _Optional[str] = ..., method: _Optional[str] = ..., path: _Optional[str] = ..., headers: _Optional[_Iterable[_Union[ProxyHeader, _Mapping]]] = ..., user: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ..., window: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., upgrade: _Optional[str] = ...) -> None: ...
 
 class ProxyHead(_message.Message):
     __slots__ = ("status", "headers", "body")

@@ -2,8 +2,9 @@
 
 Users are ServiceAccounts of the root's control plane (tokens for the proxy's audience,
 checked with TokenReview); Cedar at the root decides; the agents impersonate the caller on
-their child's real API server with the bundle's least-privilege account. ``logs`` and
-``exec`` need a kubelet, which the harness does not run, so they are not exercised here.
+their child's real API server with the bundle's least-privilege account. ``logs -f``,
+``exec``, ``attach`` and ``port-forward`` (against a kubelet stand-in) are in
+test_proxy_streams.py.
 The long watch runs ``LATTICE_PROXY_WATCH_SECONDS`` (default 10 s here; the issue's five
 minutes is ``LATTICE_PROXY_WATCH_SECONDS=300``).
 """

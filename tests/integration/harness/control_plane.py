@@ -252,6 +252,13 @@ class ControlPlane:
                 f"--service-account-key-file={certs.sa_public_key}",
                 f"--service-account-signing-key-file={certs.sa_private_key}",
                 f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+                # Kubelet connections (pods/exec, attach, portforward, log): the admin client
+                # certificate, kubelet serving certificates checked against the test CA, by
+                # the node's InternalIP (tests' kubelet stand-in: harness/kubelet.py).
+                f"--kubelet-client-certificate={certs.admin_cert}",
+                f"--kubelet-client-key={certs.admin_key}",
+                f"--kubelet-certificate-authority={certs.ca_cert}",
+                "--kubelet-preferred-address-types=InternalIP",
                 "--allow-privileged=true",
                 "--profiling=false",
                 "--v=1",

@@ -32,6 +32,8 @@ TOOLS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("pulumi-language-python", "pulumi-language-python-exec"),
     ),
     "pulumi-language-yaml": ("PULUMI_YAML_VERSION", ("pulumi-language-yaml",)),
+    # The kubelet's streaming endpoints over local processes (no container runtime here).
+    "kubelet-standin": ("KUBERNETES_VERSION", ("kubelet-standin",)),
 }
 
 
