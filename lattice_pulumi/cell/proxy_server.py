@@ -34,11 +34,12 @@ from aiohttp import web
 from lattice_pulumi import pki
 from lattice_pulumi.cell.audit import AuditLog
 from lattice_pulumi.cell.authn import AuthenticationError, Authenticator, Caller, bearer_token
+from lattice_pulumi.cell.decisions import RequestMemo
 from lattice_pulumi.cell.errors import CellError
 from lattice_pulumi.cell.registry import ClusterRegistry
-from lattice_pulumi.cell.requestinfo import RequestInfo, cedar_verb, parse_request
+from lattice_pulumi.cell.requestinfo import RequestInfo, parse_request
 from lattice_pulumi.cell.tunnel import ProxyTunnels
-from lattice_pulumi.policy import Authorizer, ClusterContext, Request, denial_message
+from lattice_pulumi.policy import Authorizer, Request, denial_message
 from lattice_pulumi.policy import requests as cedar_requests
 from lattice_pulumi.policy import schema as cedar_schema
 from lattice_pulumi.protocol import pb
@@ -47,7 +48,6 @@ from lattice_pulumi.protocol.tunnel import HOP_BY_HOP, MAX_CHUNK, StreamCancelle
 __all__ = ["ProxyConfig", "ProxyServer", "status_response"]
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,7 @@ class ProxyServer:
         self._authenticator = authenticator
         self._authorizer = authorizer
         self._certificate = certificate
+        self._requests = RequestMemo()
         self._runner: web.ServerRunner | None = None
         self.port = 0
 
@@ -187,26 +188,8 @@ class ProxyServer:
     def _cedar_request(
         self, caller: Caller, cluster: str, info: RequestInfo, remote: str | None
     ) -> Request | None:
-        verb = cedar_verb(info)
-        if verb not in cedar_schema.VERBS:
-            return None
-        context = ClusterContext(
-            source_ip=remote or None,
-            api_group=info.api_group,
-            resource=info.resource,
-            subresource=info.subresource,
-            name=info.name,
-        )
         labels = self._registry.labels_of(cluster) or {}
-        return cedar_requests.cluster_access(
-            caller.user,
-            caller.groups,
-            cluster,
-            labels,
-            verb,
-            namespace=info.namespace,
-            context=context,
-        )
+        return self._requests.request_for(caller, cluster, labels, info, remote)
 
     async def _proxy(self, request: web.BaseRequest, cluster: str, path: str) -> web.StreamResponse:
         target = path + (f"?{request.query_string}" if request.query_string else "")
