@@ -88,8 +88,14 @@ class Node:
             self.process.wait()
 
 
-def start_node(role: str, name: str, directory: Path, kubeconfig: Path, *extra: str,
-               profile: Path | None = None) -> Node:  # fmt: skip
+def start_node(
+    role: str,
+    name: str,
+    directory: Path,
+    kubeconfig: Path,
+    *extra: str,
+    profile: Path | None = None,
+) -> Node:
     argv = [sys.executable, str(NODE), role, "--dir", str(directory), "--name", name]
     argv += ["--kubeconfig", str(kubeconfig), *extra]
     if profile is not None:
@@ -102,7 +108,9 @@ def start_node(role: str, name: str, directory: Path, kubeconfig: Path, *extra: 
     return Node(name, process, json.loads(line))
 
 
-def prepare_plane(plane: ControlPlane, ca: pki.CertificateAuthority, directory: Path) -> dict[str, Any]:  # fmt: skip
+def prepare_plane(
+    plane: ControlPlane, ca: pki.CertificateAuthority, directory: Path
+) -> dict[str, Any]:
     """The agent bundle's RBAC, the ConfigMap, the user (view rights) and the kubeconfigs."""
     install_child(plane, "bench", ca.certificate_pem().decode())
     plane.client.apply(
@@ -124,18 +132,32 @@ def prepare_plane(plane: ControlPlane, ca: pki.CertificateAuthority, directory: 
     }
 
 
-def start_fleet(plane: ControlPlane, agent_kubeconfig: Path, directory: Path,
-                profile: Path | None) -> dict[str, Node]:  # fmt: skip
+def start_fleet(
+    plane: ControlPlane, agent_kubeconfig: Path, directory: Path, profile: Path | None
+) -> dict[str, Node]:
     nodes: dict[str, Node] = {}
     try:
-        nodes["root"] = start_node("cell", "root", directory, plane.kubeconfig_path, profile=profile)
+        nodes["root"] = start_node(
+            "cell", "root", directory, plane.kubeconfig_path, profile=profile
+        )
         parent = nodes["root"].served["grpc"]
-        nodes["bench"] = start_node("agent", "bench", directory, agent_kubeconfig,
-                                    "--parent", parent, profile=profile)  # fmt: skip
-        nodes["prod"] = start_node("agent", "prod", directory, agent_kubeconfig,
-                                   "--parent", parent, "--cell", profile=profile)  # fmt: skip
-        nodes["us-east"] = start_node("agent", "us-east", directory, agent_kubeconfig,
-                                      "--parent", nodes["prod"].served["grpc"], profile=profile)  # fmt: skip
+        nodes["bench"] = start_node(
+            "agent", "bench", directory, agent_kubeconfig, "--parent", parent, profile=profile
+        )
+        nodes["prod"] = start_node(
+            "agent",
+            "prod",
+            directory,
+            agent_kubeconfig,
+            "--parent",
+            parent,
+            "--cell",
+            profile=profile,
+        )
+        below = nodes["prod"].served["grpc"]
+        nodes["us-east"] = start_node(
+            "agent", "us-east", directory, agent_kubeconfig, "--parent", below, profile=profile
+        )
     except BaseException:
         for node in nodes.values():
             node.stop()
@@ -187,8 +209,14 @@ def session(tls: ssl.SSLContext, token: str, width: int) -> aiohttp.ClientSessio
     )
 
 
-async def drive(plane: ControlPlane, nodes: dict[str, Node], tokens: dict[str, Any],
-                ca_pem: str, requests: int, width: int) -> dict[str, Any]:  # fmt: skip
+async def drive(
+    plane: ControlPlane,
+    nodes: dict[str, Node],
+    tokens: dict[str, Any],
+    ca_pem: str,
+    requests: int,
+    width: int,
+) -> dict[str, Any]:
     proxy = nodes["root"].served["proxy"]
     urls = {
         "direct": plane.server + PATH,
@@ -203,7 +231,7 @@ async def drive(plane: ControlPlane, nodes: dict[str, Node], tokens: dict[str, A
     clients = {"direct": direct, "one hop": proxied, "two hops": proxied}
     samples: dict[str, list[float]] = {way: [] for way in urls}
     cpu: dict[str, dict[str, float]] = {way: {} for way in parts}
-    idle: dict[str, float] = {name: 0.0 for name in nodes}
+    idle: dict[str, float] = dict.fromkeys(nodes, 0.0)
     idle_seconds = 0.0
     async with direct, proxied:
         await wait_reachable(proxied, proxy, {"bench", "us-east"})
@@ -269,7 +297,8 @@ def measure(directory: Path, requests: int, width: int, profile: Path | None) ->
 
 def print_report(result: dict[str, Any], requests: int, width: int) -> None:
     print(f"GET one ConfigMap, {requests} sequential requests each way (loopback)")
-    print(f"  direct    p50 {result['direct']['p50_ms']:.2f} ms  p99 {result['direct']['p99_ms']:.2f} ms")
+    direct = result["direct"]
+    print(f"  direct    p50 {direct['p50_ms']:.2f} ms  p99 {direct['p99_ms']:.2f} ms")
     for way in ("one hop", "two hops"):
         row = result[way]
         print(
@@ -302,8 +331,10 @@ def main() -> None:
         print(json.dumps(result, sort_keys=True))
         return
     load = result["load_average"]
-    print(f"load average (1 min): {load['before']:.2f} before, {load['after']:.2f} after, "
-          f"{os.cpu_count()} cores")  # fmt: skip
+    print(
+        f"load average (1 min): {load['before']:.2f} before, {load['after']:.2f} after, "
+        f"{os.cpu_count()} cores"
+    )
     print_report(result, args.requests, args.concurrency)
 
 

@@ -7,7 +7,7 @@ one JSON line (its endpoints) when it serves, and stops when its stdin closes. W
 ``--profile FILE`` it runs under cProfile and writes the statistics there on exit.
 
     python benchmarks/proxy_node.py cell --dir D --name root --kubeconfig K
-    python benchmarks/proxy_node.py agent --dir D --name prod --parent HOST:PORT --kubeconfig K [--cell]
+    python benchmarks/proxy_node.py agent --dir D --name prod --parent H:P --kubeconfig K [--cell]
 """
 
 from __future__ import annotations
@@ -77,9 +77,7 @@ async def run_agent(args: argparse.Namespace, ca: pki.CertificateAuthority) -> N
         await cell.start()
     client = kube.connect(args.kubeconfig, field_manager="lattice-agent")
     agent = Agent(
-        AgentConfig(
-            cluster=args.name, endpoint=args.parent, role="parent" if cell else "leaf"
-        ),
+        AgentConfig(cluster=args.name, endpoint=args.parent, role="parent" if cell else "leaf"),
         agent_credentials(ca, args.name),
         StatusHolder(),
         subtree=cell.registry.subtree_snapshot if cell is not None else None,
