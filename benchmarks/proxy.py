@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "agent"))
 
+import proxy_floor  # noqa: E402
 from harness.control_plane import ControlPlane, start_control_plane  # noqa: E402
 from proxy_node import AUDIENCE  # noqa: E402
 from proxy_support import (  # noqa: E402
@@ -61,9 +62,11 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (every thread)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+def process_cpu(pid: int, tid: int | None = None) -> float:
+    """User + system CPU seconds of process ``pid`` (every thread), or of its thread
+    ``tid``."""
+    where = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    fields = Path(where).read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -77,6 +80,10 @@ class Node:
 
     def cpu(self) -> float:
         return process_cpu(self.process.pid)
+
+    def loop_cpu(self) -> float:
+        """CPU of the main thread (the event loop; the rest is gRPC's own threads)."""
+        return process_cpu(self.process.pid, self.process.pid)
 
     def stop(self) -> None:
         if self.process.stdin is not None:
@@ -231,6 +238,7 @@ async def drive(
     clients = {"direct": direct, "one hop": proxied, "two hops": proxied}
     samples: dict[str, list[float]] = {way: [] for way in urls}
     cpu: dict[str, dict[str, float]] = {way: {} for way in parts}
+    loop: dict[str, dict[str, float]] = {way: {} for way in parts}
     idle: dict[str, float] = dict.fromkeys(nodes, 0.0)
     idle_seconds = 0.0
     async with direct, proxied:
@@ -240,9 +248,14 @@ async def drive(
         for _ in range(4):  # interleaved rounds: background load hits every way alike
             for way, url in urls.items():
                 before = {name: node.cpu() for name, node in nodes.items()}
+                loop_before = {name: node.loop_cpu() for name, node in nodes.items()}
                 begun = time.perf_counter()
                 samples[way] += await timed(clients[way], url, requests // 4)
                 spent = {name: node.cpu() - before[name] for name, node in nodes.items()}
+                for name, node in nodes.items():
+                    if way != "direct" and name in parts[way]:
+                        spent_loop = node.loop_cpu() - loop_before[name]
+                        loop[way][name] = loop[way].get(name, 0.0) + spent_loop
                 if way == "direct":  # nobody proxies: heartbeats and timers only
                     idle_seconds += time.perf_counter() - begun
                     for name in nodes:
@@ -260,13 +273,20 @@ async def drive(
     return {
         "samples": samples,
         "cpu_ms": {way: {n: s * 1000 / count for n, s in per.items()} for way, per in cpu.items()},
+        "loop_cpu_ms": {
+            way: {n: s * 1000 / count for n, s in per.items()} for way, per in loop.items()
+        },
         "rps": rps,
     }
 
 
 def summarize(measured: dict[str, Any]) -> dict[str, Any]:
     samples = measured["samples"]
-    result: dict[str, Any] = {"cpu_ms_per_request": measured["cpu_ms"], "rps": measured["rps"]}
+    result: dict[str, Any] = {
+        "cpu_ms_per_request": measured["cpu_ms"],
+        "loop_cpu_ms_per_request": measured["loop_cpu_ms"],
+        "rps": measured["rps"],
+    }
     for way, values in samples.items():
         result[way] = {"p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99)}
     for way in ("one hop", "two hops"):
@@ -311,9 +331,37 @@ def print_report(result: dict[str, Any], requests: int, width: int) -> None:
         total = sum(per.values())
         listed = ", ".join(f"{name} {ms:.2f} ms" for name, ms in per.items())
         print(f"  {way:9} {listed}; total {total:.2f} ms")
+        loops = result["loop_cpu_ms_per_request"][way]
+        listed = ", ".join(f"{name} {ms:.2f} ms" for name, ms in loops.items())
+        print(f"  {'':9} of which the event loop thread: {listed} (the rest: gRPC's threads)")
     rps = result["rps"]
     print(f"requests/s with {width} in flight:")
     print(f"  direct {rps['direct']:.0f}/s, through one tunnel {rps['one hop']:.0f}/s")
+
+
+def measure_floor(count: int) -> dict[str, dict[str, float]]:
+    """The bare parts (``proxy_floor.py``) measured now, under the same load."""
+    with tempfile.TemporaryDirectory(prefix="lattice-bench-floor-") as name:
+        directory = Path(name)
+        proxy_floor.write_certificates(directory)
+        return {
+            "hop": proxy_floor.measure("http", proxy_floor.aiohttp_client, directory, count),
+            "grpc": proxy_floor.measure("grpc", proxy_floor.grpc_client, directory, count),
+        }
+
+
+def print_floor(floor: dict[str, dict[str, float]], one_hop: dict[str, float]) -> None:
+    """Each process's CPU against the least its libraries need, measured just now."""
+    hop, grpc_trip = floor["hop"], floor["grpc"]
+    cell = hop["server_cpu_ms"] + grpc_trip["client_cpu_ms"]
+    agent = grpc_trip["server_cpu_ms"] + hop["client_cpu_ms"]
+    print("floor now (benchmarks/proxy_floor.py: bare aiohttp hop, bare grpc.aio round trip):")
+    print(
+        f"  cell  {cell:.2f} ms CPU (served hop + gRPC send/receive), ours {one_hop['root']:.2f} ms"
+    )
+    print(f"  agent {agent:.2f} ms CPU (gRPC + client request), ours {one_hop['bench']:.2f} ms")
+    wall = hop["p50_ms"] + grpc_trip["p50_ms"]
+    print(f"  wall p50 of one more hop and a round trip: {wall:.2f} ms (the least added)")
 
 
 def main() -> None:
@@ -321,12 +369,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--profile", type=Path, help="write each node's cProfile stats here")
+    parser.add_argument(
+        "--floor-requests", type=int, default=2000, help="requests of the bare parts (0: none)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="lattice-bench-proxy-") as directory:
         result = measure(Path(directory), args.requests, args.concurrency, args.profile)
     result["load_average"] = {"before": load_before[0], "after": os.getloadavg()[0]}
+    result["floor"] = measure_floor(args.floor_requests) if args.floor_requests else {}
     if args.json:
         print(json.dumps(result, sort_keys=True))
         return
@@ -336,6 +388,8 @@ def main() -> None:
         f"{os.cpu_count()} cores"
     )
     print_report(result, args.requests, args.concurrency)
+    if result["floor"]:
+        print_floor(result["floor"], result["cpu_ms_per_request"]["one hop"])
 
 
 if __name__ == "__main__":

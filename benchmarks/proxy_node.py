@@ -4,7 +4,8 @@
 ``benchmarks/proxy.py`` starts these so that each part's CPU can be read per process (from
 ``/proc``), as in a real fleet where cell and agents are separate processes. A node prints
 one JSON line (its endpoints) when it serves, and stops when its stdin closes. With
-``--profile FILE`` it runs under cProfile and writes the statistics there on exit.
+``--profile FILE`` it runs under cProfile (CPU time of the event loop's thread, not waits)
+and writes the statistics there on exit.
 
     python benchmarks/proxy_node.py cell --dir D --name root --kubeconfig K
     python benchmarks/proxy_node.py agent --dir D --name prod --parent H:P --kubeconfig K [--cell]
@@ -18,6 +19,7 @@ import contextlib
 import cProfile
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +116,7 @@ def main() -> None:
     if args.profile is None:
         asyncio.run(work)
         return
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.thread_time)  # CPU of the loop thread, not waits
     try:
         profile.runcall(asyncio.run, work)
     finally:
