@@ -23,7 +23,6 @@ from collections.abc import AsyncIterable, AsyncIterator, Sequence
 
 import aiohttp
 import httpx2
-from multidict import CIMultiDict
 
 __all__ = ["ApiServerPool", "Body"]
 
@@ -103,10 +102,10 @@ class ApiServerPool:
         ``aiohttp.ClientError`` or ``TimeoutError`` when it cannot be had."""
         limits = aiohttp.ClientTimeout(total=timeout, sock_connect=CONNECT_TIMEOUT)
         for attempt in (1, 2):
-            sent = CIMultiDict(headers)
+            sent = list(headers)
             authorization = await self._credential(rejected=attempt == 2)
             if authorization:
-                sent["Authorization"] = authorization
+                sent.append(("Authorization", authorization))
             response = await self._client().request(
                 method, self.base_url + path, headers=sent, data=body, timeout=limits
             )
