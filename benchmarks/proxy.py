@@ -1,15 +1,21 @@
-"""Measure the API proxy: latency it adds over direct access, and requests/s through one tunnel.
+"""Measure the API proxy: latency it adds over direct access, its CPU per request, requests/s.
 
-A real control plane (the integration harness's etcd + kube-apiserver) on loopback; a cell
-with the HTTPS proxy, TokenReview authentication against that API server and Cedar; one
-agent (one tunnel) relaying to the same API server with the agent bundle's account and
-impersonation. The same HTTP client then GETs one small ConfigMap directly (as the user) and
-through ``/clusters/bench/...``; the difference of the percentiles is what the proxy adds
-(aiohttp, Cedar, two gRPC frames each way, the agent's HTTP request, and the API server's
-impersonation check). Client, cell and agent share this process's event loop, so the figures
-include that contention; requests/s runs ``--concurrency`` requests at a time.
+A real control plane (the integration harness's etcd + kube-apiserver) on loopback, and a
+fleet of separate processes (``benchmarks/proxy_node.py``) as a real fleet runs them: the
+root cell with the HTTPS proxy (TokenReview against that API server, Cedar, audit), the
+agent of cluster ``bench`` below it (one hop), and ``prod`` (an agent with a cell of its
+own) with ``us-east`` below that (two hops). Every agent relays to the same API server with
+the agent bundle's account and impersonation. One aiohttp client GETs one small ConfigMap
+directly (as the user), through ``/clusters/bench/...`` and through
+``/clusters/us-east/...``, in interleaved rounds; the differences of the percentiles are
+what the proxy adds (cell, tunnel, agent, and the API server's impersonation check).
 
-    python benchmarks/proxy.py [--requests 2000] [--concurrency 16]
+Wall latency is noisy on a shared machine, so the script also prints the CPU each process
+spends per request (from ``/proc``, less its idle rate), which load does not inflate, and
+the load average before and after. ``benchmarks/proxy_floor.py`` measures the parts this
+is built from bare (an aiohttp hop, a gRPC round trip), i.e. the floor.
+
+    python benchmarks/proxy.py [--requests 2000] [--concurrency 16] [--profile DIR]
 
 Goal (issue 15): p50 < 1 ms and p99 < 5 ms added; requests/s through one tunnel reported.
 """
@@ -19,34 +25,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import ssl
-import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import httpx2
+import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "agent"))
 
-from harness.control_plane import start_control_plane  # noqa: E402
+import proxy_floor  # noqa: E402
+from harness.control_plane import ControlPlane, start_control_plane  # noqa: E402
+from proxy_node import AUDIENCE  # noqa: E402
 from proxy_support import (  # noqa: E402
-    AUDIENCE,
-    agent_proxy_client,
+    AGENT_NAMESPACE,
     install_child,
     service_account_token,
+    token_kubeconfig,
 )
 
-from lattice_pulumi import kube, pki  # noqa: E402
-from lattice_pulumi.agent import Agent, AgentConfig, AgentCredentials, KubeProxy, StatusHolder  # noqa: E402
-from lattice_pulumi.cell import CellConfig, CellServer, ProxyServer, TokenReviewAuthenticator  # noqa: E402
-from lattice_pulumi.policy import CedarAuthorizer, PolicySource  # noqa: E402
+from lattice_pulumi import pki  # noqa: E402
 
-POLICY = 'permit(principal == Lattice::ServiceAccount::"people/bench", action, resource);'
 PATH = "/api/v1/namespaces/default/configmaps/bench"
+NODE = Path(__file__).with_name("proxy_node.py")
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -54,161 +62,334 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def timed(client: httpx2.AsyncClient, url: str, count: int) -> list[float]:
+def process_cpu(pid: int, tid: int | None = None) -> float:
+    """User + system CPU seconds of process ``pid`` (every thread), or of its thread
+    ``tid``."""
+    where = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    fields = Path(where).read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Node:
+    """One fleet process and what it printed when it started serving."""
+
+    name: str
+    process: subprocess.Popen[str]
+    served: dict[str, str] = field(default_factory=dict)
+
+    def cpu(self) -> float:
+        return process_cpu(self.process.pid)
+
+    def loop_cpu(self) -> float:
+        """CPU of the main thread (the event loop; the rest is gRPC's own threads)."""
+        return process_cpu(self.process.pid, self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_node(
+    role: str,
+    name: str,
+    directory: Path,
+    kubeconfig: Path,
+    *extra: str,
+    profile: Path | None = None,
+) -> Node:
+    argv = [sys.executable, str(NODE), role, "--dir", str(directory), "--name", name]
+    argv += ["--kubeconfig", str(kubeconfig), *extra]
+    if profile is not None:
+        argv += ["--profile", str(profile / f"{name}.prof")]
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError(f"{role} {name} exited before serving (code {process.wait()})")
+    return Node(name, process, json.loads(line))
+
+
+def prepare_plane(
+    plane: ControlPlane, ca: pki.CertificateAuthority, directory: Path
+) -> dict[str, Any]:
+    """The agent bundle's RBAC, the ConfigMap, the user (view rights) and the kubeconfigs."""
+    install_child(plane, "bench", ca.certificate_pem().decode())
+    plane.client.apply(
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": "bench", "namespace": "default"}, "data": {"k": "v"}}
+    )  # fmt: skip
+    plane.client.apply(
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": "bench-view"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                     "name": "view"},
+         "subjects": [{"kind": "ServiceAccount", "name": "bench", "namespace": "people"}]}
+    )  # fmt: skip
+    agent_token = service_account_token(plane.client, AGENT_NAMESPACE, "lattice-agent")
+    return {
+        "user": service_account_token(plane.client, "people", "bench", [AUDIENCE]),
+        "direct": service_account_token(plane.client, "people", "bench"),
+        "agent_kubeconfig": token_kubeconfig(plane, agent_token, directory / "agent.kubeconfig"),
+    }
+
+
+def start_fleet(
+    plane: ControlPlane, agent_kubeconfig: Path, directory: Path, profile: Path | None
+) -> dict[str, Node]:
+    nodes: dict[str, Node] = {}
+    try:
+        nodes["root"] = start_node(
+            "cell", "root", directory, plane.kubeconfig_path, profile=profile
+        )
+        parent = nodes["root"].served["grpc"]
+        nodes["bench"] = start_node(
+            "agent", "bench", directory, agent_kubeconfig, "--parent", parent, profile=profile
+        )
+        nodes["prod"] = start_node(
+            "agent",
+            "prod",
+            directory,
+            agent_kubeconfig,
+            "--parent",
+            parent,
+            "--cell",
+            profile=profile,
+        )
+        below = nodes["prod"].served["grpc"]
+        nodes["us-east"] = start_node(
+            "agent", "us-east", directory, agent_kubeconfig, "--parent", below, profile=profile
+        )
+    except BaseException:
+        for node in nodes.values():
+            node.stop()
+        raise
+    return nodes
+
+
+async def timed(client: aiohttp.ClientSession, url: str, count: int) -> list[float]:
     samples = []
     for _ in range(count):
         begun = time.perf_counter()
-        response = await client.get(url)
+        async with client.get(url) as response:
+            await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{url}: HTTP {response.status} {(await response.text())[:200]}")
         samples.append((time.perf_counter() - begun) * 1000)
-        if response.status_code != 200:
-            raise RuntimeError(f"{url}: HTTP {response.status_code} {response.text[:200]}")
     return samples
 
 
-async def throughput(client: httpx2.AsyncClient, url: str, count: int, width: int) -> float:
+async def throughput(client: aiohttp.ClientSession, url: str, count: int, width: int) -> float:
     queue = iter(range(count))
 
     async def worker() -> None:
         for _ in queue:
-            response = await client.get(url)
-            if response.status_code != 200:
-                raise RuntimeError(f"HTTP {response.status_code}")
+            async with client.get(url) as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"HTTP {response.status}")
 
     begun = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(width)))
     return count / (time.perf_counter() - begun)
 
 
-def credentials(ca: pki.CertificateAuthority, cluster: str) -> AgentCredentials:
-    key = pki.generate_private_key()
-    identity = pki.ClusterIdentity(cluster)
-    cert = ca.sign_client_csr(pki.build_csr(key, identity), identity)
-    return AgentCredentials(key, cert, ca.certificate_pem())
+async def wait_reachable(client: aiohttp.ClientSession, proxy: str, names: set[str]) -> None:
+    async with asyncio.timeout(30):
+        while True:
+            async with client.get(f"{proxy}/v1/clusters") as response:
+                listed = {c["name"] for c in (await response.json())["clusters"]}
+            if names <= listed:
+                return
+            await asyncio.sleep(0.1)
 
 
-async def measure(directory: Path, requests: int, concurrency: int) -> dict[str, float]:
+def session(tls: ssl.SSLContext, token: str, width: int) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(ssl=tls, limit=width),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+async def drive(
+    plane: ControlPlane,
+    nodes: dict[str, Node],
+    tokens: dict[str, Any],
+    ca_pem: str,
+    requests: int,
+    width: int,
+) -> dict[str, Any]:
+    proxy = nodes["root"].served["proxy"]
+    urls = {
+        "direct": plane.server + PATH,
+        "one hop": f"{proxy}/clusters/bench{PATH}",
+        "two hops": f"{proxy}/clusters/us-east{PATH}",
+    }
+    parts = {"one hop": ("root", "bench"), "two hops": ("root", "prod", "us-east")}
+    direct_tls = ssl.create_default_context(cafile=str(plane.ca_file))
+    proxy_tls = ssl.create_default_context(cadata=ca_pem)
+    direct = session(direct_tls, tokens["direct"], width)
+    proxied = session(proxy_tls, tokens["user"], width)
+    clients = {"direct": direct, "one hop": proxied, "two hops": proxied}
+    samples: dict[str, list[float]] = {way: [] for way in urls}
+    cpu: dict[str, dict[str, float]] = {way: {} for way in parts}
+    loop: dict[str, dict[str, float]] = {way: {} for way in parts}
+    idle: dict[str, float] = dict.fromkeys(nodes, 0.0)
+    idle_seconds = 0.0
+    async with direct, proxied:
+        await wait_reachable(proxied, proxy, {"bench", "us-east"})
+        for way, url in urls.items():
+            await timed(clients[way], url, 200)  # warm connections, caches
+        for _ in range(4):  # interleaved rounds: background load hits every way alike
+            for way, url in urls.items():
+                before = {name: node.cpu() for name, node in nodes.items()}
+                loop_before = {name: node.loop_cpu() for name, node in nodes.items()}
+                begun = time.perf_counter()
+                samples[way] += await timed(clients[way], url, requests // 4)
+                spent = {name: node.cpu() - before[name] for name, node in nodes.items()}
+                for name, node in nodes.items():
+                    if way != "direct" and name in parts[way]:
+                        spent_loop = node.loop_cpu() - loop_before[name]
+                        loop[way][name] = loop[way].get(name, 0.0) + spent_loop
+                if way == "direct":  # nobody proxies: heartbeats and timers only
+                    idle_seconds += time.perf_counter() - begun
+                    for name in nodes:
+                        idle[name] += spent[name]
+                else:
+                    took = time.perf_counter() - begun
+                    for name in parts[way]:
+                        rate = idle[name] / idle_seconds if idle_seconds else 0.0
+                        cpu[way][name] = cpu[way].get(name, 0.0) + spent[name] - rate * took
+        rps = {
+            "direct": await throughput(direct, urls["direct"], requests, width),
+            "one hop": await throughput(proxied, urls["one hop"], requests, width),
+        }
+    count = requests // 4 * 4
+    return {
+        "samples": samples,
+        "cpu_ms": {way: {n: s * 1000 / count for n, s in per.items()} for way, per in cpu.items()},
+        "loop_cpu_ms": {
+            way: {n: s * 1000 / count for n, s in per.items()} for way, per in loop.items()
+        },
+        "rps": rps,
+    }
+
+
+def summarize(measured: dict[str, Any]) -> dict[str, Any]:
+    samples = measured["samples"]
+    result: dict[str, Any] = {
+        "cpu_ms_per_request": measured["cpu_ms"],
+        "loop_cpu_ms_per_request": measured["loop_cpu_ms"],
+        "rps": measured["rps"],
+    }
+    for way, values in samples.items():
+        result[way] = {"p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99)}
+    for way in ("one hop", "two hops"):
+        result[way]["added_p50_ms"] = result[way]["p50_ms"] - result["direct"]["p50_ms"]
+        result[way]["added_p99_ms"] = result[way]["p99_ms"] - result["direct"]["p99_ms"]
+    return result
+
+
+def measure(directory: Path, requests: int, width: int, profile: Path | None) -> dict[str, Any]:
     plane = start_control_plane("bench-proxy", base_dir=directory, with_controller_manager=False)
     try:
         ca = pki.CertificateAuthority.create("bench", curve="P-256")
-        install_child(plane, "bench", ca.certificate_pem().decode())
-        plane.client.apply(
-            {"apiVersion": "v1", "kind": "ConfigMap",
-             "metadata": {"name": "bench", "namespace": "default"}, "data": {"k": "v"}}
-        )  # fmt: skip
-        plane.client.apply(
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-             "metadata": {"name": "bench-view"},
-             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                         "name": "view"},
-             "subjects": [{"kind": "ServiceAccount", "name": "bench", "namespace": "people"}]}
-        )  # fmt: skip
-        user_token = service_account_token(plane.client, "people", "bench", [AUDIENCE])
-        direct_token = service_account_token(plane.client, "people", "bench")
-        server_cert = ca.issue_server_certificate(["127.0.0.1"])
-        cell = CellServer(CellConfig("root"), pki.CellAuthority(ca), server_cert)
-        await cell.start()
-        agent_client = agent_proxy_client(plane, directory)
-        review = kube.connect(plane.kubeconfig_path)
-        status = StatusHolder()
-        agent = Agent(
-            AgentConfig(cluster="bench", endpoint=cell.endpoint),
-            credentials(ca, "bench"),
-            status,
-            kube_proxy=KubeProxy(kube.http_client(agent_client)),
-        )
-        running = asyncio.create_task(agent.run())
-        proxy = ProxyServer(
-            cell.tunnels,
-            cell.registry,
-            TokenReviewAuthenticator(review, [AUDIENCE], cache_ttl=3600),
-            CedarAuthorizer([PolicySource("bench", "", POLICY)]),
-            server_cert,
-        )
-        await proxy.start()
+        (directory / "ca.crt").write_bytes(ca.certificate_pem())
+        (directory / "ca.key").write_bytes(ca.key_pem())
+        (directory / "ca.key").chmod(0o600)
+        tokens = prepare_plane(plane, ca, directory)
+        nodes = start_fleet(plane, tokens["agent_kubeconfig"], directory, profile)
         try:
-            await asyncio.wait_for(agent.connected.wait(), 10)
-            direct_tls = ssl.create_default_context(cafile=str(plane.ca_file))
-            proxy_tls = ssl.create_default_context(cadata=ca.certificate_pem().decode())
-            limits = httpx2.Limits(
-                max_connections=concurrency, max_keepalive_connections=concurrency
-            )
-            direct = httpx2.AsyncClient(
-                verify=direct_tls, limits=limits, trust_env=False,
-                headers={"Authorization": f"Bearer {direct_token}"},
-            )  # fmt: skip
-            proxied = httpx2.AsyncClient(
-                verify=proxy_tls, limits=limits, trust_env=False,
-                headers={"Authorization": f"Bearer {user_token}"},
-            )  # fmt: skip
-            direct_url = plane.server + PATH
-            proxied_url = f"{proxy.url}/clusters/bench{PATH}"
-            async with direct, proxied:
-                await timed(direct, direct_url, 100)  # warm connections, caches
-                await timed(proxied, proxied_url, 100)
-                direct_ms: list[float] = []
-                proxied_ms: list[float] = []
-                cpu = {"direct": 0.0, "proxied": 0.0}
-                for _ in range(4):  # interleaved rounds: background load hits both alike
-                    begun = time.process_time()
-                    direct_ms += await timed(direct, direct_url, requests // 4)
-                    cpu["direct"] += time.process_time() - begun
-                    begun = time.process_time()
-                    proxied_ms += await timed(proxied, proxied_url, requests // 4)
-                    cpu["proxied"] += time.process_time() - begun
-                direct_rps = await throughput(direct, direct_url, requests, concurrency)
-                proxied_rps = await throughput(proxied, proxied_url, requests, concurrency)
+            ca_pem = ca.certificate_pem().decode()
+            measured = asyncio.run(drive(plane, nodes, tokens, ca_pem, requests, width))
         finally:
-            await proxy.stop()
-            await agent.stop()
-            await asyncio.wait_for(running, 10)
-            await cell.stop(None)
-            await agent_client.aclose()
-            await review.aclose()
+            for node in reversed(list(nodes.values())):
+                node.stop()
     finally:
         plane.stop()
-    result = {
-        "direct_p50_ms": percentile(direct_ms, 0.50),
-        "direct_p99_ms": percentile(direct_ms, 0.99),
-        "proxied_p50_ms": percentile(proxied_ms, 0.50),
-        "proxied_p99_ms": percentile(proxied_ms, 0.99),
-        "direct_mean_ms": statistics.fmean(direct_ms),
-        "proxied_mean_ms": statistics.fmean(proxied_ms),
-        "direct_rps": direct_rps,
-        "proxied_rps": proxied_rps,
-    }
-    # This process's CPU (client, cell, proxy, agent; not the API server) per request: the
-    # proxy's own work, which scheduling delays on a busy machine do not inflate.
-    result["added_cpu_ms_per_request"] = (cpu["proxied"] - cpu["direct"]) * 1000 / len(proxied_ms)
-    result["added_p50_ms"] = result["proxied_p50_ms"] - result["direct_p50_ms"]
-    result["added_p99_ms"] = result["proxied_p99_ms"] - result["direct_p99_ms"]
-    return result
+    return summarize(measured)
+
+
+def print_report(result: dict[str, Any], requests: int, width: int) -> None:
+    print(f"GET one ConfigMap, {requests} sequential requests each way (loopback)")
+    direct = result["direct"]
+    print(f"  direct    p50 {direct['p50_ms']:.2f} ms  p99 {direct['p99_ms']:.2f} ms")
+    for way in ("one hop", "two hops"):
+        row = result[way]
+        print(
+            f"  {way:9} p50 {row['p50_ms']:.2f} ms  p99 {row['p99_ms']:.2f} ms   added: "
+            f"p50 {row['added_p50_ms']:.2f} ms, p99 {row['added_p99_ms']:.2f} ms"
+        )
+    print("  (goal: added p50 < 1 ms, p99 < 5 ms)")
+    print("CPU per proxied request, per process:")
+    for way, per in result["cpu_ms_per_request"].items():
+        total = sum(per.values())
+        listed = ", ".join(f"{name} {ms:.2f} ms" for name, ms in per.items())
+        print(f"  {way:9} {listed}; total {total:.2f} ms")
+        loops = result["loop_cpu_ms_per_request"][way]
+        listed = ", ".join(f"{name} {ms:.2f} ms" for name, ms in loops.items())
+        print(f"  {'':9} of which the event loop thread: {listed} (the rest: gRPC's threads)")
+    rps = result["rps"]
+    print(f"requests/s with {width} in flight:")
+    print(f"  direct {rps['direct']:.0f}/s, through one tunnel {rps['one hop']:.0f}/s")
+
+
+def measure_floor(count: int) -> dict[str, dict[str, float]]:
+    """The bare parts (``proxy_floor.py``) measured now, under the same load."""
+    with tempfile.TemporaryDirectory(prefix="lattice-bench-floor-") as name:
+        directory = Path(name)
+        proxy_floor.write_certificates(directory)
+        return {
+            "hop": proxy_floor.measure("http", proxy_floor.aiohttp_client, directory, count),
+            "grpc": proxy_floor.measure("grpc", proxy_floor.grpc_client, directory, count),
+        }
+
+
+def print_floor(floor: dict[str, dict[str, float]], one_hop: dict[str, float]) -> None:
+    """Each process's CPU against the least its libraries need, measured just now."""
+    hop, grpc_trip = floor["hop"], floor["grpc"]
+    cell = hop["server_cpu_ms"] + grpc_trip["client_cpu_ms"]
+    agent = grpc_trip["server_cpu_ms"] + hop["client_cpu_ms"]
+    print("floor now (benchmarks/proxy_floor.py: bare aiohttp hop, bare grpc.aio round trip):")
+    print(
+        f"  cell  {cell:.2f} ms CPU (served hop + gRPC send/receive), ours {one_hop['root']:.2f} ms"
+    )
+    print(f"  agent {agent:.2f} ms CPU (gRPC + client request), ours {one_hop['bench']:.2f} ms")
+    wall = hop["p50_ms"] + grpc_trip["p50_ms"]
+    print(f"  wall p50 of one more hop and a round trip: {wall:.2f} ms (the least added)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--profile", type=Path, help="write each node's cProfile stats here")
+    parser.add_argument(
+        "--floor-requests", type=int, default=2000, help="requests of the bare parts (0: none)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="lattice-bench-proxy-") as directory:
-        result = asyncio.run(measure(Path(directory), args.requests, args.concurrency))
+        result = measure(Path(directory), args.requests, args.concurrency, args.profile)
+    result["load_average"] = {"before": load_before[0], "after": os.getloadavg()[0]}
+    result["floor"] = measure_floor(args.floor_requests) if args.floor_requests else {}
     if args.json:
         print(json.dumps(result, sort_keys=True))
         return
-    print(f"GET one ConfigMap, {args.requests} sequential requests each way (loopback)")
-    print(f"  direct   p50 {result['direct_p50_ms']:.2f} ms  p99 {result['direct_p99_ms']:.2f} ms")
+    load = result["load_average"]
     print(
-        f"  proxied  p50 {result['proxied_p50_ms']:.2f} ms  p99 {result['proxied_p99_ms']:.2f} ms"
+        f"load average (1 min): {load['before']:.2f} before, {load['after']:.2f} after, "
+        f"{os.cpu_count()} cores"
     )
-    print(
-        f"  added    p50 {result['added_p50_ms']:.2f} ms  p99 {result['added_p99_ms']:.2f} ms"
-        "   (goal: p50 < 1 ms, p99 < 5 ms)"
-    )
-    print(f"  CPU of cell + agent per proxied request: {result['added_cpu_ms_per_request']:.2f} ms")
-    print(f"requests/s with {args.concurrency} in flight:")
-    print(
-        f"  direct {result['direct_rps']:.0f}/s, through one tunnel {result['proxied_rps']:.0f}/s"
-    )
+    print_report(result, args.requests, args.concurrency)
+    if result["floor"]:
+        print_floor(result["floor"], result["cpu_ms_per_request"]["one hop"])
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import contextlib
 import logging
 import random
 import uuid
-from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -26,6 +25,7 @@ from lattice_pulumi.agent.backoff import Backoff
 from lattice_pulumi.agent.config import AgentConfig
 from lattice_pulumi.agent.credentials import AgentCredentials
 from lattice_pulumi.agent.events import EventBuffer
+from lattice_pulumi.agent.outgoing import OutgoingFlows
 from lattice_pulumi.agent.status import StatusSource
 from lattice_pulumi.errors import LatticeError
 from lattice_pulumi.protocol import (
@@ -97,7 +97,7 @@ class Agent:
         self._handler = handler
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
-        self._control: deque[pb.AgentMessage] = deque()
+        self._outgoing = OutgoingFlows(self.events)
         self._sequence = 0
         self._kube_proxy = kube_proxy
         self._forward = forward
@@ -142,8 +142,17 @@ class Agent:
         """Hold a session with the cell, reconnecting until stopped.
 
         Raises :class:`ProtocolVersionError` or :class:`AgentError` when the cell refuses
-        this agent for a reason that retrying cannot fix.
+        this agent for a reason that retrying cannot fix. On the way out the API server
+        connections of ``kube_proxy`` are closed (it opens them again if run again).
         """
+        try:
+            await self._run_sessions()
+        finally:
+            close = getattr(self._kube_proxy, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _run_sessions(self) -> None:
         while not self._stopping.is_set():
             try:
                 await self._session()
@@ -192,7 +201,7 @@ class Agent:
 
     async def _handshake(self, call: Any) -> None:
         self._sequence = 0
-        self._control.clear()
+        self._outgoing.clear()
         hello = pb.Hello(
             protocol=self.config.protocol.to_proto(),
             agent_version=self.config.agent_version,
@@ -238,21 +247,17 @@ class Agent:
         return pb.AgentMessage(cluster=self.config.cluster)
 
     def _send(self, message: pb.AgentMessage) -> None:
-        self._control.append(message)
+        self._outgoing.control.append(message)
         self._wake.set()
 
     async def _write_loop(self, call: Any) -> None:
         while True:
-            event = None
-            if self._control:
-                message = self._control.popleft()
-            elif (event := self.events.pop()) is not None:
-                message = self._envelope()
-                message.event.CopyFrom(event)
-            else:
+            chosen = self._outgoing.next(self._envelope())
+            if chosen is None:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            message, event = chosen
             self._sequence += 1
             message.sequence = self._sequence
             try:
@@ -327,7 +332,8 @@ class Agent:
     async def _send_proxy(self, frame: pb.ProxyFrame) -> None:
         message = self._envelope()
         message.proxy.CopyFrom(frame)
-        self._send(message)
+        self._outgoing.proxy.append(message)
+        self._wake.set()
 
     async def _answer(self, command: pb.CellCommand) -> None:
         reply = await commands.answer(command, self._status, self._subtree, self._handler)

@@ -5,7 +5,8 @@
 bearer token is valid *for the proxy's audiences*: a ServiceAccount token requested for
 another audience (the API server's own, say) is refused, so a token meant for one service
 cannot be replayed against the proxy. Successful reviews are cached for ``cache_ttl``
-seconds by the token's SHA-256 (the token itself is never kept or logged); failures are not
+seconds, never past the token's own expiry (:class:`lattice_pulumi.cell.authcache.AuthCache`:
+by the token's SHA-256, the token itself is never kept or logged); failures are not
 cached. Every failure is an :class:`AuthenticationError` whose message is safe to show the
 caller (it becomes a 401 Status). The cell's account needs ``create`` on ``tokenreviews``
 (the built-in ClusterRole ``system:auth-delegator``).
@@ -13,8 +14,6 @@ caller (it becomes a 401 Status). The cell's account needs ``create`` on ``token
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,6 +23,7 @@ from lightkube.models.authentication_v1 import TokenReviewSpec
 from lightkube.resources.authentication_v1 import TokenReview
 
 from lattice_pulumi import kube
+from lattice_pulumi.cell.authcache import AuthCache
 from lattice_pulumi.errors import LatticeError
 
 __all__ = [
@@ -33,8 +33,6 @@ __all__ = [
     "TokenReviewAuthenticator",
     "bearer_token",
 ]
-
-_CACHE_LIMIT = 10_000
 
 
 class AuthenticationError(LatticeError):
@@ -75,15 +73,12 @@ class TokenReviewAuthenticator:
             raise ValueError("the proxy needs at least one token audience")
         self.audiences = tuple(audiences)
         self._client = client
-        self._ttl = cache_ttl
-        self._cache: dict[str, tuple[float, Caller]] = {}
+        self._cache = AuthCache(cache_ttl)
 
     async def authenticate(self, token: str) -> Caller:
-        key = hashlib.sha256(token.encode()).hexdigest()
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
         review = TokenReview(spec=TokenReviewSpec(token=token, audiences=list(self.audiences)))
         try:
             with kube.api_errors("review the bearer token"):
@@ -99,7 +94,5 @@ class TokenReviewAuthenticator:
         caller = Caller(status.user.username or "", tuple(status.user.groups or ()))
         if not caller.user:
             raise AuthenticationError("the token review named no user")
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[key] = (now + self._ttl, caller)
+        self._cache.put(token, caller)
         return caller

@@ -13,7 +13,8 @@ identity provider can never name a Kubernetes service account or ``system:`` use
 groups the ``groups_claim`` list with ``groups_prefix``.
 
 :class:`ChainAuthenticator` sends a token to the OIDC authenticator whose issuer its
-(unverified) ``iss`` names and everything else to TokenReview.
+(unverified) ``iss`` names and everything else to TokenReview, and remembers the callers
+it authenticated (:class:`lattice_pulumi.cell.authcache.AuthCache`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 import aiohttp
 import jwt
 
+from lattice_pulumi.cell.authcache import AuthCache
 from lattice_pulumi.cell.authn import AuthenticationError, Authenticator, Caller
 
 __all__ = ["ALGORITHMS", "ChainAuthenticator", "OIDCAuthenticator", "OIDCConfig"]
@@ -156,13 +158,29 @@ class OIDCAuthenticator:
 
 
 class ChainAuthenticator:
-    """OIDC for tokens of a configured issuer, ``fallback`` (TokenReview) for the rest."""
+    """OIDC for tokens of a configured issuer, ``fallback`` (TokenReview) for the rest;
+    callers are remembered for ``cache_ttl`` seconds, never past their token's expiry."""
 
-    def __init__(self, oidc: Sequence[OIDCAuthenticator], fallback: Authenticator) -> None:
+    def __init__(
+        self,
+        oidc: Sequence[OIDCAuthenticator],
+        fallback: Authenticator,
+        *,
+        cache_ttl: float = 10.0,
+    ) -> None:
         self._by_issuer = {a.config.issuer: a for a in oidc}
         self._fallback = fallback
+        self._cache = AuthCache(cache_ttl)
 
     async def authenticate(self, token: str) -> Caller:
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        caller = await self._authenticate(token)
+        self._cache.put(token, caller)
+        return caller
+
+    async def _authenticate(self, token: str) -> Caller:
         try:
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.PyJWTError:

@@ -13,7 +13,10 @@ Per request, in this order:
 4. forward over the tunnel as the caller: Authorization, Impersonate-* and hop-by-hop headers
    are dropped here (and again by the agent), which impersonates the authenticated caller.
 
-Responses stream as they come (watches, chunked lists); when the client goes away the
+A small sized request body goes in the opening frames; a larger or chunked one streams
+through the tunnel as the client sends it, with the same per-stream credits as responses,
+and past ``max_body`` the stream is cancelled and the client gets 413 (a Kubernetes
+``Status``). Responses stream as they come (watches, chunked lists); when the client goes away the
 handler is cancelled and the stream with it, which closes the API server connection at the
 far end. Every error is a Kubernetes ``Status`` object, so kubectl prints it as the API
 server's own. ``GET /v1/clusters`` lists the clusters the caller may reach (``lattice login``).
@@ -35,12 +38,13 @@ from aiohttp import web
 from lattice_pulumi import pki
 from lattice_pulumi.cell.audit import AuditLog
 from lattice_pulumi.cell.authn import AuthenticationError, Authenticator, Caller, bearer_token
+from lattice_pulumi.cell.decisions import RequestMemo
 from lattice_pulumi.cell.errors import CellError
 from lattice_pulumi.cell.proxy_upgrade import relay_upgrade, upgrade_protocol
 from lattice_pulumi.cell.registry import ClusterRegistry
-from lattice_pulumi.cell.requestinfo import RequestInfo, cedar_verb, parse_request
+from lattice_pulumi.cell.requestinfo import RequestInfo, parse_request
 from lattice_pulumi.cell.tunnel import ProxyTunnels
-from lattice_pulumi.policy import Authorizer, ClusterContext, Request, denial_message
+from lattice_pulumi.policy import Authorizer, Request, denial_message
 from lattice_pulumi.policy import requests as cedar_requests
 from lattice_pulumi.policy import schema as cedar_schema
 from lattice_pulumi.protocol import pb
@@ -49,7 +53,6 @@ from lattice_pulumi.protocol.tunnel import HOP_BY_HOP, MAX_CHUNK, StreamCancelle
 __all__ = ["ProxyConfig", "ProxyServer", "status_response"]
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class ProxyServer:
         self._authenticator = authenticator
         self._authorizer = authorizer
         self._certificate = certificate
+        self._requests = RequestMemo()
         self._runner: web.ServerRunner | None = None
         self.port = 0
 
@@ -190,26 +194,8 @@ class ProxyServer:
     def _cedar_request(
         self, caller: Caller, cluster: str, info: RequestInfo, remote: str | None
     ) -> Request | None:
-        verb = cedar_verb(info)
-        if verb not in cedar_schema.VERBS:
-            return None
-        context = ClusterContext(
-            source_ip=remote or None,
-            api_group=info.api_group,
-            resource=info.resource,
-            subresource=info.subresource,
-            name=info.name,
-        )
         labels = self._registry.labels_of(cluster) or {}
-        return cedar_requests.cluster_access(
-            caller.user,
-            caller.groups,
-            cluster,
-            labels,
-            verb,
-            namespace=info.namespace,
-            context=context,
-        )
+        return self._requests.request_for(caller, cluster, labels, info, remote)
 
     async def _proxy(self, request: web.BaseRequest, cluster: str, path: str) -> web.StreamResponse:
         target = path + (f"?{request.query_string}" if request.query_string else "")
@@ -265,45 +251,91 @@ class ProxyServer:
         except CellError as exc:
             return status_response(503, "ServiceUnavailable", str(exc))
 
-    async def _read_body(self, request: web.BaseRequest) -> bytes | None:
-        """The whole request body (``None`` past ``max_body``)."""
-        body = bytearray()
+    def _too_large(self) -> web.Response:
+        message = f"request body over {self.config.max_body} bytes"
+        return status_response(413, "RequestEntityTooLarge", message)
+
+    async def _small_body(self, request: web.BaseRequest) -> bytes | None:
+        """The whole body when it is small and sized (one frame carries it), else ``None``:
+        it streams (:meth:`_upload`)."""
+        if not request.body_exists:
+            return b""
+        length = request.content_length
+        if length is not None and length <= MAX_CHUNK:
+            return await request.read()
+        return None
+
+    async def _upload(self, request: web.BaseRequest, stream: TunnelStream) -> bool:
+        """Stream the request body as the client sends it, waiting for credit; ``False``
+        (and the stream cancelled) when it grows past ``max_body``."""
+        total = 0
         async for piece in request.content.iter_chunked(MAX_CHUNK):
-            body += piece
-            if len(body) > self.config.max_body:
-                return None
-        return bytes(body)
+            total += len(piece)
+            if total > self.config.max_body:
+                await stream.cancel(f"request body over {self.config.max_body} bytes")
+                return False
+            await stream.send_data(piece)
+        await stream.send_end()
+        return True
 
     async def _relay(self, request: web.BaseRequest, start: pb.ProxyStart) -> web.StreamResponse:
-        body = await self._read_body(request)
-        if body is None:
-            message = f"request body over {self.config.max_body} bytes"
-            return status_response(413, "RequestEntityTooLarge", message)
+        length = request.content_length
+        if length is not None and length > self.config.max_body:
+            return self._too_large()
+        body = await self._small_body(request)
         async with self._tunnels.open(start, body) as stream:
+            upload = None
+            if body is None:  # a task only for a body that streams
+                upload = asyncio.create_task(self._upload(request, stream))
             try:
-                async with asyncio.timeout(self.config.head_timeout):
-                    head = await _head(stream)
-            except TimeoutError:
-                wait = self.config.head_timeout
-                message = f"cluster {start.cluster!r} did not answer in {wait:g}s"
-                await stream.cancel(message)
-                return status_response(504, "Timeout", message)
-            except StreamCancelled as exc:
-                return status_response(502, "ServiceUnavailable", f"the tunnel broke: {exc}")
-            headers = [(h.name, h.value) for h in head.headers if h.name.lower() not in HOP_BY_HOP]
-            if stream.peer_done:  # the whole answer is here: one write, with its length
-                answer = web.Response(
-                    status=head.status, body=await stream.read_body(stream.window)
-                )
-                for name, value in headers:
-                    answer.headers.add(name, value)
-                return answer
-            response = web.StreamResponse(status=head.status)
+                return await self._answer(request, start, stream, upload)
+            finally:
+                if upload is not None:
+                    upload.cancel()
+                    await asyncio.gather(upload, return_exceptions=True)
+
+    async def _answer(
+        self,
+        request: web.BaseRequest,
+        start: pb.ProxyStart,
+        stream: TunnelStream,
+        upload: asyncio.Task[bool] | None,
+    ) -> web.StreamResponse:
+        """Wait for the far API server's head (while the body may still upload), then
+        copy its answer to the client."""
+        try:
+            async with asyncio.timeout(self.config.head_timeout):
+                head = await _head(stream)
+        except TimeoutError:
+            wait = self.config.head_timeout
+            message = f"cluster {start.cluster!r} did not answer in {wait:g}s"
+            await stream.cancel(message)
+            return status_response(504, "Timeout", message)
+        except StreamCancelled as exc:
+            if upload is not None and _refused_as_too_large(upload):
+                return self._too_large()
+            return status_response(502, "ServiceUnavailable", f"the tunnel broke: {exc}")
+        headers = [(h.name, h.value) for h in head.headers if h.name.lower() not in HOP_BY_HOP]
+        if stream.peer_done:  # the whole answer is here: one write, with its length
+            answer = web.Response(
+                status=head.status, body=await stream.read_body(stream.window)
+            )
             for name, value in headers:
-                response.headers.add(name, value)
-            await response.prepare(request)
-            await _copy_body(stream, response)
-            return response
+                answer.headers.add(name, value)
+            return answer
+        response = web.StreamResponse(status=head.status)
+        for name, value in headers:
+            response.headers.add(name, value)
+        await response.prepare(request)
+        await _copy_body(stream, response)
+        return response
+
+
+def _refused_as_too_large(upload: asyncio.Task[bool]) -> bool:
+    """Whether the upload stopped the stream because the body grew past the limit."""
+    if not upload.done() or upload.cancelled() or upload.exception() is not None:
+        return False
+    return upload.result() is False
 
 
 async def _head(stream: TunnelStream) -> pb.ProxyHead:

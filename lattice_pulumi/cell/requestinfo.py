@@ -13,6 +13,7 @@ the lower-case HTTP method as verb. Used by the cell's API proxy before Cedar de
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -59,6 +60,7 @@ def _flag(query: dict[str, list[str]], key: str) -> bool:
     return bool(values) and values[-1].lower() in ("1", "true")
 
 
+@functools.lru_cache(maxsize=4096)  # pure; clients repeat the same few requests
 def parse_request(method: str, target: str) -> RequestInfo:
     """Read ``target`` (path and query) of a ``method`` request like kube-apiserver."""
     method = method.upper()

@@ -134,7 +134,7 @@ class CellServer:
         sent.CopyFrom(command)
         sent.request_id = uuid.uuid4().hex
         try:
-            session.outbox.put_nowait(sent)
+            session.queue_command(sent)
         except asyncio.QueueFull:
             raise CellError(
                 f"command queue of cluster {cluster!r} is full "

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +52,14 @@ class _Rejected(Exception):
 
 @dataclass
 class Session:
-    """One live Connect stream: its outbound queue and the replies it is waiting for."""
+    """One live Connect stream: its two outbound flows and the replies it is waiting for.
+
+    Commands wait in ``outbox`` (bounded: a full one refuses new commands); frames of
+    tunnelled API requests in ``proxy_out``, which needs no bound of its own because every
+    stream's body bytes are limited by its credit window and the streams by the table. The
+    writer takes commands first, so a burst of proxy frames delays a command by one frame
+    at most, and proxy traffic never fills the command queue.
+    """
 
     cluster: str
     session_id: str
@@ -62,6 +70,26 @@ class Session:
     protocol: ProtocolVersion = CURRENT
     # Tunnelled API requests open on this session (see lattice_pulumi.cell.tunnel).
     streams: StreamTable = field(default_factory=StreamTable)
+    proxy_out: deque[pb.CellCommand] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # something to write
+
+    def queue_command(self, command: pb.CellCommand) -> None:
+        """Queue a command; raises ``asyncio.QueueFull`` when ``outbox`` is full."""
+        self.outbox.put_nowait(command)
+        self.wake.set()
+
+    def queue_proxy(self, frame: pb.ProxyFrame) -> None:
+        """Queue a frame of a tunnelled request (never waits: credits bound them)."""
+        self.proxy_out.append(pb.CellCommand(proxy=frame))
+        self.wake.set()
+
+    def next_outgoing(self) -> pb.CellCommand | None:
+        """What to write next: a command if one waits, else a proxy frame."""
+        if not self.outbox.empty():
+            return self.outbox.get_nowait()
+        if self.proxy_out:
+            return self.proxy_out.popleft()
+        return None
 
 
 class AgentService:
@@ -216,7 +244,11 @@ class AgentService:
     @staticmethod
     async def _write_loop(context: Any, session: Session) -> None:
         while True:
-            command = await session.outbox.get()
+            command = session.next_outgoing()
+            if command is None:
+                session.wake.clear()
+                await session.wake.wait()
+                continue
             await context.write(command)
 
     async def Renew(self, request: pb.RenewRequest, context: Any) -> pb.RenewResponse:  # noqa: N802

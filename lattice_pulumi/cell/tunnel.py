@@ -3,8 +3,9 @@
 :meth:`ProxyTunnels.open` finds the direct child through which a cluster is reached (itself,
 or the child whose agent reported it in its subtree), checks that child's agent speaks a
 protocol with the proxy (:data:`lattice_pulumi.protocol.PROXY_SINCE`) and sends
-``ProxyStart`` on its session. Frames to the child wait for room in the session's outbox;
-per-stream credits keep any one stream from filling it.
+``ProxyStart`` on its session. Frames to the child go to the session's proxy flow, apart
+from its command queue (see :class:`lattice_pulumi.cell.service.Session`); per-stream
+credits bound what any one stream can queue.
 
 :meth:`ProxyTunnels.forward` is the multi-hop step: a mid-level cell's own agent receives a
 stream for a cluster below (from its parent) and hands it here; the stream is re-opened
@@ -90,7 +91,7 @@ class ProxyTunnels:
         async def send(frame: pb.ProxyFrame) -> None:
             if session.closed.is_set():
                 raise StreamCancelled(f"cluster {session.cluster!r} disconnected")
-            await session.outbox.put(pb.CellCommand(proxy=frame))
+            session.queue_proxy(frame)
 
         stream = TunnelStream(uuid.uuid4().hex, send, self.window)
         try:

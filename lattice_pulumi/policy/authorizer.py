@@ -14,7 +14,6 @@ is exactly that and the cache is dropped with the state it belongs to on reload.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -87,14 +86,7 @@ class _State:
 
 
 def _cache_key(request: Request) -> _CacheKey:
-    context = json.dumps(request.context, sort_keys=True) if request.context else ""
-    return (
-        request.principal,
-        request.action,
-        request.resource,
-        context,
-        tuple(e.json for e in request.entities),
-    )
+    return request.cache_key
 
 
 class CedarAuthorizer:

@@ -59,6 +59,14 @@ class Request:
     subject: str = ""
     wants: str = ""
 
+    @functools.cached_property
+    def cache_key(self) -> tuple[tuple[str, str], str, tuple[str, str], str, tuple[str, ...]]:
+        """Everything a decision depends on, as a hashable key (computed once per request:
+        a caller that keeps its requests, such as the API proxy, pays it once)."""
+        context = json.dumps(self.context, sort_keys=True) if self.context else ""
+        entities = tuple(e.json for e in self.entities)
+        return (self.principal, self.action, self.resource, context, entities)
+
     def cedar_request(self) -> dict[str, Any]:
         """The request in cedarpy's form."""
         return {

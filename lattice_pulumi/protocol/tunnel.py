@@ -92,6 +92,7 @@ class TunnelStream:
         self.peer_done = False  # the peer's last frame has arrived (everything is queued)
         self._unread = 0  # bytes received and not yet taken by the consumer
         self._taken = 0  # bytes taken since the last grant
+        self._on_cancel: Callable[[], None] | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -101,6 +102,14 @@ class TunnelStream:
     def credit(self) -> int:
         """Body bytes this end may still send before the peer grants more."""
         return self._credit
+
+    def on_cancel(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` (once) when the stream is cancelled, at once if it already is;
+        ``None`` removes it."""
+        self._on_cancel = callback
+        if callback is not None and self.cancelled:
+            self._on_cancel = None
+            callback()
 
     async def wait_cancelled(self) -> str:
         """Wait until the stream is cancelled; the reason."""
@@ -147,6 +156,9 @@ class TunnelStream:
             self.cancel_reason = reason
         self._credit_changed.set()
         self._cancelled.set()
+        callback, self._on_cancel = self._on_cancel, None
+        if callback is not None:
+            callback()
         self._inbox.put_nowait(
             pb.ProxyFrame(
                 stream_id=self.stream_id, cancel=pb.ProxyCancel(reason=self.cancel_reason)
