@@ -52,7 +52,9 @@ _FLOAT = r"""
 _TIMESTAMP = r"""
     [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[\ \t]+)[0-9].*)?   # 2001-12-14, with a time
 """
-_OTHER = r"<<|="  # the 1.1 merge key and value indicator
+# the 1.1 merge key and value indicator, and the lone indicators `!`, `&`, `*` that the
+# resolvers tag as tag:yaml.org,2002:yaml
+_OTHER = r"<<|=|!|&|\*"
 
 _NOT_A_STRING = re.compile(
     rf"\A(?:{_BOOL}|{_NULL}|{_INT}|{_FLOAT}|{_TIMESTAMP}|{_OTHER})\Z", re.VERBOSE | re.DOTALL

@@ -41,6 +41,7 @@ TRICKY = [
     "2002-1-2",
     "<<",
     "=",
+    *_words("! & *"),  # tag:yaml.org,2002:yaml (hypothesis found "*")
 ]
 # Of those, the ones only go-yaml v2 (kubectl) reads as non-strings: Go integer literals
 # (strconv.ParseInt base 0) with an upper-case prefix, one-digit-month timestamps.
