@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from lattice_pulumi.cell.errors import CellError
 from lattice_pulumi.cell.registry import ClusterRegistry
 from lattice_pulumi.cell.service import AgentService, Session
-from lattice_pulumi.protocol import PROXY_SINCE, pb
+from lattice_pulumi.protocol import PROXY_SINCE, UPGRADE_SINCE, pb
 from lattice_pulumi.protocol.tunnel import (
     DEFAULT_WINDOW,
     StreamCancelled,
@@ -87,6 +87,11 @@ class ProxyTunnels:
         unfinished, when the block ends. Raises :class:`CellError` when the cluster cannot
         be reached."""
         session = self._session_for(start.cluster)
+        if start.upgrade and session.protocol < UPGRADE_SINCE:
+            raise CellError(
+                f"the agent of cluster {session.cluster!r} speaks protocol {session.protocol}, "
+                f"which cannot relay {start.upgrade} (needs {UPGRADE_SINCE}); upgrade that agent"
+            )
 
         async def send(frame: pb.ProxyFrame) -> None:
             if session.closed.is_set():

@@ -16,6 +16,7 @@ __all__ = [
     "CURRENT",
     "MAX_MINOR_SKEW",
     "PROXY_SINCE",
+    "UPGRADE_SINCE",
     "ProtocolVersion",
     "ProtocolVersionError",
     "check_compatible",
@@ -55,9 +56,13 @@ class ProtocolVersion:
 
 # 1.1 added provider, role, pools, subtree details and the fleet read API (all additive).
 # 1.2 added the API proxy (ProxyFrame both ways) and cluster labels (all additive).
-CURRENT = ProtocolVersion(1, 2)
+# 1.3 added upgraded proxy streams (ProxyStart.upgrade: exec, attach, port-forward) and the
+# distribution results (ApplyResult.deleted, SyncProblem) (all additive).
+CURRENT = ProtocolVersion(1, 3)
 # The first version whose agents answer ProxyFrames.
 PROXY_SINCE = ProtocolVersion(1, 2)
+# The first version whose agents relay upgraded requests (ProxyStart.upgrade).
+UPGRADE_SINCE = ProtocolVersion(1, 3)
 
 
 def check_compatible(local: ProtocolVersion, remote: ProtocolVersion, *, remote_role: str) -> None:

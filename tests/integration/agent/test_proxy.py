@@ -378,7 +378,8 @@ async def test_an_agent_of_protocol_1_1_still_connects_but_gets_no_proxied_reque
     from lattice_pulumi.cell import CellError
     from lattice_pulumi.protocol import ProtocolVersion, pb
 
-    cell = await cell_factory()
+    # a 1.2 cell: a 1.1 agent is within one minor of it (a 1.3 cell would refuse it)
+    cell = await cell_factory(protocol=ProtocolVersion(1, 2))
     old = ProtocolVersion(1, 1)
     agents.start(agents.make("old", cell.endpoint, issue_credentials(ca, "old"), protocol=old))
     await cell.registry.wait_until(
@@ -392,6 +393,34 @@ async def test_an_agent_of_protocol_1_1_still_connects_but_gets_no_proxied_reque
         "the agent of cluster 'old' speaks protocol 1.1, which has no API proxy "
         "(needs 1.2); upgrade that agent"
     )
+
+
+async def test_an_agent_of_protocol_1_2_gets_plain_requests_but_no_upgrades(
+    cell_factory: CellFactory, agents: RunningAgents, ca: pki.CertificateAuthority
+) -> None:
+    from lattice_pulumi.cell import CellError
+    from lattice_pulumi.protocol import ProtocolVersion, pb
+
+    cell = await cell_factory()
+    older = ProtocolVersion(1, 2)
+    agents.start(
+        agents.make("older", cell.endpoint, issue_credentials(ca, "older"), protocol=older)
+    )
+    await cell.registry.wait_until(
+        lambda r: (rec := r.get("older")) is not None and rec.connected, 10
+    )
+    path = "/api/v1/namespaces/default/pods/web/exec?command=date&stdout=true"
+    start = pb.ProxyStart(cluster="older", method="GET", path=path, user="bob", upgrade="SPDY/3.1")
+    with pytest.raises(CellError) as caught:
+        async with cell.tunnels.open(start, body=None):
+            pass
+    assert str(caught.value) == (
+        "the agent of cluster 'older' speaks protocol 1.2, which cannot relay SPDY/3.1 "
+        "(needs 1.3); upgrade that agent"
+    )
+    plain = pb.ProxyStart(cluster="older", method="GET", path="/version", user="bob")
+    async with cell.tunnels.open(plain):
+        pass  # a plain request opens a stream as before
 
 
 async def test_a_watch_nobody_reads_stops_at_its_credit_and_the_tunnel_flows_on(
