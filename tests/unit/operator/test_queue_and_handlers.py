@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
+from typing import cast
 
 import kopf
 
@@ -58,7 +60,11 @@ def test_kopf_keeps_its_bookkeeping_in_our_annotations() -> None:
 
 
 def test_latticeservices_are_only_watched_so_kopf_writes_nothing_on_them() -> None:
-    registry = handlers.build_registry(Operator.__new__(Operator))
+    # only what build_registry reads while registering: the catalog and the cluster's name
+    stand_in = SimpleNamespace(
+        catalog=None, state=SimpleNamespace(cluster=SimpleNamespace(name="self"))
+    )
+    registry = handlers.build_registry(cast(Operator, stand_in))
     changing = {h.selector.any_name for h in registry._changing.get_all_handlers()}
     watching = {h.id.rsplit(".", 1)[-1] for h in registry._watching.get_all_handlers()}
     assert "latticeservices" not in changing  # no create/update/resume: no kopf annotations
