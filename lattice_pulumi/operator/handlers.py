@@ -7,10 +7,15 @@ service and turn the outcome into kopf's retry decision: ``NotYet`` and API erro
 ``kopf.TemporaryError(delay=...)``, any other ``LatticeError`` (invalid spec, denied by
 policy, not compilable) a ``kopf.PermanentError`` with our message. No manifest logic
 lives here.
+
+LatticeClusters dispatch on whose cluster they describe: the operator's own cluster
+(``Operator.is_own_cluster``: self-management, its own branch) or a child this parent
+provisions, enrols and pivots (``operator.children``).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import kopf
@@ -42,6 +47,11 @@ def configure(settings: kopf.OperatorSettings) -> None:
 
 def _is_deleted(event: kopf.RawEvent) -> bool:
     return event.get("type") == "DELETED"
+
+
+def _plain(body: kopf.Body) -> dict[str, Any]:
+    """A mutable deep copy of a kopf body (the reconciler records its status writes in it)."""
+    return copy.deepcopy(dict(body))
 
 
 def build_registry(operator: Operator) -> kopf.OperatorRegistry:
@@ -86,6 +96,31 @@ def build_registry(operator: Operator) -> kopf.OperatorRegistry:
             raise kopf.PermanentError(str(exc)) from exc
         if outcome is not None:  # returned values would land in the status: log instead
             logger.info("%d objects applied, %d pruned", outcome.applied, outcome.pruned)
+
+    @kopf.on.event(API_GROUP, _VERSION, "latticeclusters", registry=registry)
+    async def cluster_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+        if operator.is_own_cluster(body):
+            return
+        if _is_deleted(event):
+            operator.refresher.forget(dict(body))
+        else:
+            operator.refresher.observe(dict(body))
+
+    @kopf.on.resume(API_GROUP, _VERSION, "latticeclusters", id="converge", registry=registry)
+    @kopf.on.create(API_GROUP, _VERSION, "latticeclusters", id="converge", registry=registry)
+    @kopf.on.update(API_GROUP, _VERSION, "latticeclusters", id="converge", registry=registry)
+    async def converge_cluster(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
+        if operator.is_own_cluster(body):
+            return  # self-management of this operator's own cluster: not a child
+        try:
+            phase = await operator.children.reconcile(_plain(body))
+        except NotYet as exc:
+            raise kopf.TemporaryError(str(exc), delay=exc.delay) from exc
+        except KubeError as exc:
+            raise kopf.TemporaryError(str(exc), delay=10) from exc
+        except LatticeError as exc:
+            raise kopf.PermanentError(str(exc)) from exc
+        logger.info("cluster %s: %s", body["metadata"]["name"], phase)
 
     @kopf.on.event(API_GROUP, _VERSION, "latticeexternalservices", registry=registry)
     async def external_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:

@@ -30,6 +30,7 @@ from lattice_pulumi.spec.cluster_providers import ProviderConfig
 from lattice_pulumi.spec.meta import Resource, Status
 
 __all__ = [
+    "AddonStatus",
     "BackupsFeature",
     "ControlPlane",
     "FeatureToggle",
@@ -252,13 +253,27 @@ class LatticeClusterSpec(SpecModel):
     gpu: FeatureToggle = Field(default_factory=FeatureToggle)
 
 
-ClusterPhase = Literal["Pending", "Provisioning", "Pivoting", "Ready", "Failed", "Deleting"]
+ClusterPhase = Literal[
+    "Pending", "Provisioning", "Enrolling", "Pivoting", "Ready", "Failed", "Deleting"
+]
+AddonHealth = Literal["Healthy", "Unhealthy", "Unknown"]
+
+
+class AddonStatus(SpecModel):
+    """One add-on of the cluster's plan as last observed (by the child's agent)."""
+
+    name: str
+    version: str
+    health: AddonHealth = "Unknown"
+    message: str | None = None
 
 
 class LatticeClusterStatus(Status):
     """Observed state, written by the operator."""
 
     phase: ClusterPhase | None = None
+    addons: list[AddonStatus] = Field(default_factory=list)
+    """Every add-on of the plan (``compile.cluster.plan_addons``) with its health."""
     endpoint: str | None = None
     kubernetes_version: str | None = None
     ready_control_plane: int | None = None

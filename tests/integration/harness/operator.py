@@ -67,7 +67,18 @@ def install_operator_crds(kube: KubeClient, extra: Iterable[tuple[str, str]] = (
 class OperatorProcess:
     """One ``lattice operator run`` child process."""
 
-    def __init__(self, plane: ControlPlane, log: Path, *, lease_duration: float = 3.0) -> None:
+    def __init__(
+        self,
+        plane: ControlPlane,
+        log: Path,
+        *,
+        lease_duration: float = 3.0,
+        cluster: str = "test",
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        """``extra_args`` are appended to ``lattice operator run`` (a parent's cell flags)."""
+        self.cluster = cluster
+        self.extra_args = extra_args
         self.plane = plane
         self.log = log
         self.lease_duration = lease_duration
@@ -81,7 +92,7 @@ class OperatorProcess:
             "operator",
             "run",
             "--cluster",
-            "test",
+            self.cluster,
             "--kubeconfig",
             str(self.plane.kubeconfig_path),
             "--host",
@@ -90,6 +101,7 @@ class OperatorProcess:
             str(self.port),
             "--lease-duration",
             str(self.lease_duration),
+            *self.extra_args,
         ]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=_env())
