@@ -53,6 +53,7 @@ LATTICE_API = "lattice.dev/v1alpha1"
 CAPI = "cluster.x-k8s.io/v1beta2"
 NAME = "dev"
 NAMESPACE = f"capi-{NAME}"
+OWN = "parent"  # the operator's --cluster
 
 
 def _documents() -> list[dict[str, Any]]:
@@ -87,6 +88,9 @@ def _install_parent(parent: ControlPlane) -> None:
                 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "lattice-system"}}
             )
         parent.client.apply(doc)
+        if doc["kind"] == "LatticeCluster":  # the parent's own cluster: not a child
+            own = {**doc, "metadata": {"name": OWN}}
+            parent.client.apply(own)
 
 
 def _install_child(child: ControlPlane) -> None:
@@ -234,6 +238,9 @@ def test_parent_provisions_enrols_and_pivots_a_child_that_outlives_it(
         assert "token" not in bootstrap_secret(child)  # the agent dropped the burnt token
         secrets = parent.client.list("v1", "Secret", namespace="lattice-system")
         assert not [s for s in secrets if s["metadata"]["name"].startswith("lattice-child-")]
+        own = parent.client.get(LATTICE_API, "LatticeCluster", OWN)
+        assert not own.get("status")  # its own cluster is not provisioned as a child
+        assert parent.client.find("v1", "Namespace", f"capi-{OWN}") is None
 
         # 5. add-on health: the test plays CAAPH reporting the cilium release Ready
         child.client.apply(
@@ -295,7 +302,9 @@ def test_parent_provisions_enrols_and_pivots_a_child_that_outlives_it(
         manager.stop()
         parent.stop()
         time.sleep(6)
-        assert agent.poll() is None, (tmp_path / "agent.log").read_text()[-3000:]
+        agent_log = (tmp_path / "agent.log").read_text()
+        assert agent.poll() is None, agent_log[-3000:]
+        assert "Traceback" not in agent_log
         assert _capi_objects(child, NAMESPACE) == moved
 
         # 7. the child's own Cluster API manager reconciles the moved Cluster: a phase
