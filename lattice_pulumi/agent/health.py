@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from lightkube import AsyncClient
 from lightkube.resources.core_v1 import Node
 
+from lattice_pulumi.agent.addon_health import addon_conditions
 from lattice_pulumi.agent.status import StatusHolder
 from lattice_pulumi.errors import LatticeError
 from lattice_pulumi.kube import api_errors, server_version
@@ -180,10 +181,12 @@ class HealthWatcher:
                 with api_errors("list nodes"):
                     nodes = [node async for node in self.client.list(Node, chunk_size=500)]
                 version = await server_version(self.client)
+                addons = await addon_conditions(self.client)
         except (LatticeError, TimeoutError) as exc:
             self._failed(str(exc) or "the Kubernetes API did not answer in time")
             return False
         state, health = health_from_nodes(nodes)
+        health.conditions.extend(addons)
         if self._last_error or self.refreshes == 0:
             self._api_since = _now_unix()
         health.conditions.append(

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from lattice_pulumi.cli import fleet_addons
 from lattice_pulumi.protocol import pb
 
 __all__ = [
@@ -48,7 +49,14 @@ PHASES: dict[int, str] = {
     pb.CLUSTER_STATE_FAILED: "Failed",
     pb.CLUSTER_STATE_DELETING: "Deleting",
 }
-_PHASE_STYLE = {"Ready": "green", "Degraded": "yellow", "Failed": "red", "Unknown": "dim"}
+_PHASE_STYLE = {
+    "Ready": "green",
+    "Degraded": "yellow",
+    "Failed": "red",
+    "Unknown": "dim",
+    "Healthy": "green",
+    "Unhealthy": "red",
+}
 
 
 @dataclass(frozen=True)
@@ -242,9 +250,17 @@ def format_cluster_detail(cluster: FleetCluster, now_ms: int) -> Group:
         parts += [pools, Text("")]
     else:
         parts.append(Text("Pools: none reported"))
-    if c.conditions:
+    addons, own = fleet_addons.split_addons(c.conditions)
+    if addons:
+        table = _table("ADD-ON", "HEALTH", "REASON", "MESSAGE")
+        for row in addons:
+            table.add_row(
+                escape(row.name), _phase(row.health), escape(row.reason), escape(row.message)
+            )
+        parts += [table, Text("")]
+    if own:
         conditions = _table("CONDITION", "STATUS", "REASON", "SINCE", "MESSAGE")
-        for cond in c.conditions:
+        for cond in own:
             since = cond.last_transition_unix * 1000
             conditions.add_row(
                 escape(cond.type),
@@ -320,6 +336,7 @@ def cluster_data(c: FleetCluster) -> dict[str, Any]:
             }
             for cond in c.conditions
         ],
+        "addons": fleet_addons.addons_data(c.conditions),
         "agent": {"state": c.agent, "version": c.agent_version},
         "lastHeartbeat": _iso(c.last_heartbeat_ms),
         "firstSeen": _iso(c.first_seen_ms),

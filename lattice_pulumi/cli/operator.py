@@ -8,7 +8,11 @@ from typing import Annotated
 
 import typer
 
+from lattice_pulumi.cell.link import FleetLink
+from lattice_pulumi.cell.state import CellState
+from lattice_pulumi.cli import output
 from lattice_pulumi.cli.fleet_run import _run
+from lattice_pulumi.errors import LatticeError
 
 __all__ = ["register"]
 
@@ -42,9 +46,41 @@ def run_operator_command(
             help="Seconds between reconciles of this cluster's own LatticeCluster.",
         ),
     ] = 10.0,
+    cell_state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cell-state-dir",
+            envvar="LATTICE_CELL_STATE_DIR",
+            help="This parent's cell state (CA, tokens): provision child LatticeClusters.",
+        ),
+    ] = None,
+    cell_server: Annotated[
+        str,
+        typer.Option("--cell-server", envvar="LATTICE_CELL_SERVER", help="Cell gRPC host:port."),
+    ] = "127.0.0.1:50051",
+    cell_bootstrap_url: Annotated[
+        str,
+        typer.Option(
+            "--cell-bootstrap-url",
+            envvar="LATTICE_CELL_BOOTSTRAP_URL",
+            help="https://host:port of the cell's bootstrap server as new nodes reach it.",
+        ),
+    ] = "",
+    children_refresh: Annotated[
+        float, typer.Option("--children-refresh", help="Seconds between add-on health reads.")
+    ] = 30.0,
+    children_wait: Annotated[
+        float, typer.Option("--children-wait", help="Seconds between provisioning checks.")
+    ] = 10.0,
 ) -> None:
-    """Keep this cluster's Lattice objects converged (kopf; leader election by Lease)."""
+    """Keep this cluster's Lattice objects converged (kopf; leader election by Lease).
+
+    With ``--cell-state-dir`` it also provisions, enrols and pivots every LatticeCluster
+    that is not its own cluster (a parent).
+    """
     from lattice_pulumi.operator.runner import OperatorConfig, run_operator
+
+    link = _cell_link(cell_state_dir, cell_server, cell_bootstrap_url)
 
     config = OperatorConfig(
         cluster=cluster,
@@ -55,16 +91,32 @@ def run_operator_command(
         port=port,
         workers=workers,
         cluster_resync=cluster_resync,
+        children_refresh=children_refresh,
+        children_wait=children_wait,
     )
     code = 0
 
     async def main(stop: asyncio.Event) -> None:
         nonlocal code
-        code = await run_operator(config, stop)
+        code = await run_operator(config, stop, cell_link=link)
 
     _run(main)
     if code:
         raise typer.Exit(code)
+
+
+def _cell_link(state_dir: Path | None, server: str, bootstrap_url: str) -> FleetLink | None:
+    if state_dir is None:
+        return None
+    if not bootstrap_url.startswith("https://"):
+        output.fail(
+            LatticeError("--cell-bootstrap-url: expected https://host:port of the cell"), code=2
+        )
+    try:
+        state = CellState.open(state_dir, "cell", create=False)
+    except LatticeError as exc:
+        output.fail(exc, code=2)
+    return FleetLink(state, server=server, bootstrap_endpoint=bootstrap_url)
 
 
 def register(app: typer.Typer) -> None:

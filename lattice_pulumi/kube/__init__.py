@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx2
 from lightkube import AsyncClient, ConfigError, KubeConfig
@@ -28,6 +29,7 @@ __all__ = [
     "NotFoundError",
     "api_errors",
     "connect",
+    "connect_with",
     "http_client",
     "in_cluster",
     "server_version",
@@ -98,6 +100,23 @@ def connect(
         return AsyncClient(
             config,
             namespace=namespace,
+            field_manager=field_manager,
+            timeout=httpx2.Timeout(timeout),
+            trust_env=False,
+        )
+
+
+def connect_with(
+    kubeconfig: Mapping[str, Any],
+    *,
+    field_manager: str = "lattice",
+    timeout: float = DEFAULT_TIMEOUT,
+) -> AsyncClient:
+    """A client from kubeconfig *data* (a Cluster API ``<cluster>-kubeconfig`` Secret's
+    ``value``, parsed), never written to a file. The caller closes it."""
+    with api_errors("configure the Kubernetes client"):
+        return AsyncClient(
+            KubeConfig.from_dict(dict(kubeconfig)),
             field_manager=field_manager,
             timeout=httpx2.Timeout(timeout),
             trust_env=False,

@@ -5,20 +5,26 @@ over one ``Operator``. Event handlers feed every watched kind into the state; fo
 LatticeService that also queues the service itself when its generation is new, and its
 dependents: every service reconcile runs from the operator's bounded queue (``runtime``
 says why kopf's create/update handlers are not used for them), so kopf writes no
-bookkeeping on LatticeServices. The CloudProvider change handlers turn the outcome into
-kopf's retry decision (``kopf.TemporaryError(delay=...)``). LatticeCluster events go to
-``cluster_self.SelfCluster`` when the object is the operator's own cluster (named by
-``--cluster``); other LatticeClusters are not handled yet. No manifest logic lives here.
+bookkeeping on LatticeServices. The CloudProvider and child LatticeCluster change handlers
+turn the outcome into kopf's retry decision (``kopf.TemporaryError(delay=...)``, or
+``kopf.PermanentError`` for an invalid or denied spec). No manifest logic lives here.
+
+LatticeClusters dispatch on whose cluster they describe: the operator's own cluster
+(``Operator.is_own_cluster``) goes to ``cluster_self.SelfCluster`` (self-management), any
+other is a child this parent provisions, enrols and pivots (``operator.children``).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import kopf
 
+from lattice_pulumi.errors import LatticeError
 from lattice_pulumi.kube import KubeError
 from lattice_pulumi.operator.cluster_self import DEFAULT_RESYNC_SECONDS, SelfCluster
+from lattice_pulumi.operator.errors import NotYet
 from lattice_pulumi.operator.runtime import Operator
 from lattice_pulumi.spec.base import API_GROUP
 
@@ -42,6 +48,11 @@ def configure(settings: kopf.OperatorSettings) -> None:
 
 def _is_deleted(event: kopf.RawEvent) -> bool:
     return event.get("type") == "DELETED"
+
+
+def _plain(body: kopf.Body) -> dict[str, Any]:
+    """A mutable deep copy of a kopf body (the reconciler records its status writes in it)."""
+    return copy.deepcopy(dict(body))
 
 
 def build_registry(
@@ -69,21 +80,40 @@ def build_registry(
         await own_cluster.stop()
         await operator.stop()
 
-    @kopf.on.event(API_GROUP, _VERSION, "latticeclusters", registry=registry)
-    async def cluster_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
-        if body.get("metadata", {}).get("name") != own_cluster.name:
-            return  # another cluster's LatticeCluster (a parent's child): not handled yet
-        if _is_deleted(event):
-            own_cluster.forget()
-        else:
-            own_cluster.observe(dict(body))
-
     @kopf.on.event(API_GROUP, _VERSION, "latticeservices", registry=registry)
     async def service_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
         if _is_deleted(event):
             await operator.forget_service(dict(body))
         else:
             operator.observe_service(dict(body))
+
+    @kopf.on.event(API_GROUP, _VERSION, "latticeclusters", registry=registry)
+    async def cluster_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+        if not operator.is_own_cluster(body):  # a child: its add-on health refresh
+            if _is_deleted(event):
+                operator.refresher.forget(dict(body))
+            else:
+                operator.refresher.observe(dict(body))
+        elif _is_deleted(event):
+            own_cluster.forget()
+        else:
+            own_cluster.observe(dict(body))
+
+    @kopf.on.resume(API_GROUP, _VERSION, "latticeclusters", id="converge", registry=registry)
+    @kopf.on.create(API_GROUP, _VERSION, "latticeclusters", id="converge", registry=registry)
+    @kopf.on.update(API_GROUP, _VERSION, "latticeclusters", id="converge", registry=registry)
+    async def converge_cluster(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
+        if operator.is_own_cluster(body):
+            return  # self-management of this operator's own cluster: not a child
+        try:
+            phase = await operator.children.reconcile(_plain(body))
+        except NotYet as exc:
+            raise kopf.TemporaryError(str(exc), delay=exc.delay) from exc
+        except KubeError as exc:
+            raise kopf.TemporaryError(str(exc), delay=10) from exc
+        except LatticeError as exc:
+            raise kopf.PermanentError(str(exc)) from exc
+        logger.info("cluster %s: %s", body["metadata"]["name"], phase)
 
     @kopf.on.event(API_GROUP, _VERSION, "latticeexternalservices", registry=registry)
     async def external_event(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:

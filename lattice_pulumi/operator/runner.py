@@ -25,6 +25,7 @@ from aiohttp import web
 
 from lattice_pulumi import kube
 from lattice_pulumi.compile.context import ClusterInfo
+from lattice_pulumi.operator.children import CellLink, ChildrenSettings
 from lattice_pulumi.operator.handlers import build_registry
 from lattice_pulumi.operator.leader import LeaseElector
 from lattice_pulumi.operator.metrics import CONTENT_TYPE
@@ -50,6 +51,10 @@ class OperatorConfig:
     workers: int = 4
     cluster_resync: float = 10.0
     """Seconds between reconciles of the operator's own LatticeCluster (``cluster_self``)."""
+    children_refresh: float = 30.0
+    """Seconds between add-on health refreshes of Ready children."""
+    children_wait: float = 10.0
+    """Seconds before a child's provisioning step is retried while it waits."""
 
 
 def _identity(config: OperatorConfig) -> str:
@@ -88,15 +93,27 @@ def _restore_env(name: str, value: str | None) -> None:
         os.environ[name] = value
 
 
-async def run_operator(config: OperatorConfig, stop: asyncio.Event) -> int:
-    """Run until ``stop`` is set (0) or the Lease is lost (1)."""
+async def run_operator(
+    config: OperatorConfig, stop: asyncio.Event, *, cell_link: CellLink | None = None
+) -> int:
+    """Run until ``stop`` is set (0) or the Lease is lost (1).
+
+    ``cell_link``: this cluster's cell, for provisioning children (``operator.children``).
+    """
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request otherwise
     logging.getLogger("kopf.objects").setLevel(logging.WARNING)  # one line per watch event
     client = kube.connect(config.kubeconfig, timeout=30.0)
     previous_kubeconfig = os.environ.get("KUBECONFIG")
     if config.kubeconfig is not None:
         os.environ["KUBECONFIG"] = str(config.kubeconfig)  # kopf's own login reads it
-    operator = Operator(client, cluster=ClusterInfo(name=config.cluster), workers=config.workers)
+    operator = Operator(
+        client,
+        cluster=ClusterInfo(name=config.cluster),
+        workers=config.workers,
+        cell_link=cell_link,
+        children=ChildrenSettings(wait_delay=config.children_wait),
+        children_refresh=config.children_refresh,
+    )
     ready, leading = asyncio.Event(), asyncio.Event()
     probes = await _serve_probes(operator, config, ready, leading)
     elector = LeaseElector(

@@ -28,6 +28,8 @@ from lattice_pulumi.errors import LatticeError
 from lattice_pulumi.kube import KubeError, NotFoundError, api_errors
 from lattice_pulumi.kube.objects import ResourceCatalog, delete_object, iter_objects, patch_status
 from lattice_pulumi.operator import ownership, validation
+from lattice_pulumi.operator.children import CellLink, ChildReconciler, ChildrenSettings
+from lattice_pulumi.operator.children.refresh import ChildRefresher
 from lattice_pulumi.operator.errors import NotYet
 from lattice_pulumi.operator.metrics import Metrics
 from lattice_pulumi.operator.queue import WorkQueue
@@ -58,6 +60,9 @@ class Operator:
         cluster: ClusterInfo | None = None,
         field_manager: str = FIELD_MANAGER,
         workers: int = 4,
+        cell_link: CellLink | None = None,
+        children: ChildrenSettings | None = None,
+        children_refresh: float = 30.0,
     ) -> None:
         self.client = client
         self.metrics = Metrics()
@@ -69,6 +74,11 @@ class Operator:
         )
         self.queue = WorkQueue(self._work, workers=workers, on_depth=self.metrics.queue_depth.set)
         self.primed = False
+        # LatticeClusters other than this operator's own cluster (operator.children)
+        self.children = ChildReconciler(
+            client, self.catalog, cell_link, settings=children, field_manager=field_manager
+        )
+        self.refresher = ChildRefresher(self.children, children_refresh)
 
     # ---- start and stop ----------------------------------------------------------------
 
@@ -90,6 +100,7 @@ class Operator:
             await self._drop_orphans()
         self.queue.add(sorted(self.state.bodies))
         self.queue.start()
+        self.refresher.start()
         self.primed = True
 
     async def _drop_orphans(self) -> None:
@@ -100,7 +111,12 @@ class Operator:
                 await delete_object(self.catalog, ref.as_object())
 
     async def stop(self) -> None:
+        await self.refresher.stop()
         await self.queue.stop()
+
+    def is_own_cluster(self, body: Mapping[str, Any]) -> bool:
+        """Whether a LatticeCluster describes the cluster this operator runs in."""
+        return str(body["metadata"]["name"]) == self.state.cluster.name
 
     def _observe_quietly(self, kind: str, body: Mapping[str, Any]) -> None:
         if kind == "LatticeService":

@@ -30,6 +30,7 @@ from lattice_pulumi.spec.cluster_providers import ProviderConfig
 from lattice_pulumi.spec.meta import Resource, Status
 
 __all__ = [
+    "AddonStatus",
     "BackupsFeature",
     "ControlPlane",
     "FeatureToggle",
@@ -256,7 +257,7 @@ class LatticeClusterSpec(SpecModel):
 
 
 ClusterPhase = Literal[
-    "Pending", "Provisioning", "Pivoting", "Ready", "Degraded", "Failed", "Deleting"
+    "Pending", "Provisioning", "Enrolling", "Pivoting", "Ready", "Degraded", "Failed", "Deleting"
 ]
 RolloutStage = Literal["Waiting", "ControlPlane", "Pools", "Done", "Refused"]
 
@@ -287,12 +288,24 @@ class VersionRollout(SpecModel):
     step: str | None = None
     """The version being rolled out now (the next minor on the way to ``target``)."""
     stage: RolloutStage | None = None
+AddonHealth = Literal["Healthy", "Unhealthy", "Unknown"]
+
+
+class AddonStatus(SpecModel):
+    """One add-on of the cluster's plan as last observed (by the child's agent)."""
+
+    name: str
+    version: str
+    health: AddonHealth = "Unknown"
+    message: str | None = None
 
 
 class LatticeClusterStatus(Status):
     """Observed state, written by the operator running in the cluster itself."""
 
     phase: ClusterPhase | None = None
+    addons: list[AddonStatus] = Field(default_factory=list)
+    """Every add-on of the plan (``compile.cluster.plan_addons``) with its health."""
     endpoint: str | None = None
     kubernetes_version: str | None = None
     ready_control_plane: int | None = None

@@ -75,12 +75,15 @@ class OperatorProcess:
         log: Path,
         *,
         lease_duration: float = 3.0,
+        cluster: str = "test",
         extra_args: tuple[str, ...] = (),
     ) -> None:
+        """``extra_args`` are appended to ``lattice operator run`` (a parent's cell flags)."""
+        self.cluster = cluster
+        self.extra_args = extra_args
         self.plane = plane
         self.log = log
         self.lease_duration = lease_duration
-        self.extra_args = extra_args
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -91,7 +94,7 @@ class OperatorProcess:
             "operator",
             "run",
             "--cluster",
-            "test",
+            self.cluster,
             "--kubeconfig",
             str(self.plane.kubeconfig_path),
             "--host",

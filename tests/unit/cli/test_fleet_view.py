@@ -153,3 +153,25 @@ def test_hierarchy_data_nests_children() -> None:
 def test_health_data_has_the_age_in_seconds() -> None:
     row = fleet_view.clusters_of(view(entry("prod", "root")))[1]
     assert fleet_view.health_data(row, NOW)["lastHeartbeatAgeSeconds"] == 5.0
+
+
+def test_cluster_detail_lists_addons_apart_from_conditions() -> None:
+    prod = entry("prod", "root")
+    prod.health.conditions.extend(
+        [
+            pb.Condition(type="ControlPlaneReady", status="True", reason="AllNodesReady"),
+            pb.Condition(type="Addon.cilium", status="True", reason="Ready"),
+            pb.Condition(
+                type="Addon.istiod", status="False", reason="InstallFailed", message="timeout"
+            ),
+        ]
+    )
+    row = fleet_view.clusters_of(view(prod))[1]
+    text = fleet_view.render_text(fleet_view.format_cluster_detail(row, NOW))
+    lines = [line.strip() for line in text.splitlines()]
+    assert "ADD-ON  HEALTH     REASON         MESSAGE" in lines
+    assert "cilium  Healthy    Ready" in lines
+    assert "istiod  Unhealthy  InstallFailed  timeout" in lines
+    conditions = text[text.index("CONDITION") :]
+    assert "Addon." not in conditions
+    assert [a["name"] for a in fleet_view.cluster_data(row)["addons"]] == ["cilium", "istiod"]

@@ -248,7 +248,8 @@ INVALID = [
     pytest.param(proxmox(memoryMiB=512), (*CONFIG, "proxmox", "memoryMiB"),
                  "Input should be greater than or equal to 1024", id="too little memory"),
     pytest.param(set_in(cluster(), "status", value={"phase": "Running"}), ("status", "phase"),
-                 "Input should be 'Pending', 'Provisioning', 'Pivoting', 'Ready', 'Degraded', "
+                 "Input should be 'Pending', 'Provisioning', 'Enrolling', 'Pivoting', 'Ready', "
+                 "'Degraded', "
                  "'Failed' or 'Deleting'", id="unknown status phase"),
 ]
 
