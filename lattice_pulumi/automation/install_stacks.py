@@ -9,7 +9,9 @@ under stacks/"), the local file backend under ``stacks/<cluster>/state`` unless
   (it orders CRDs and namespaces before the objects that need them and takes any kind,
   webhook configurations included) through a provider built from the kubeconfig, which
   reaches the engine as a secret;
-* a ``ClusterStack`` is the ``LatticeCluster`` component on the plane's provider; it
+* a ``ClusterStack`` is the ``LatticeCluster`` component on the plane's provider, with the
+  add-on releases beside it (the Helm add-on provider installs the CNI, whose CRDs the
+  component's in-cluster policies need, as soon as the new cluster answers); it
   exports the new cluster's kubeconfig (secret in the state; returned in the clear to the
   caller, who writes it 0600).
 
@@ -73,6 +75,17 @@ def _cluster_program(stack: ClusterStack) -> Any:
     def program() -> None:
         provider = _provider("management", stack.kubeconfig)
         cluster = LatticeCluster("cluster", str(stack.cluster_file), parent_provider=provider)
+        if stack.releases:  # in the cluster's namespace, so after it, not after the Cluster
+            namespaces = [
+                resource
+                for resource, obj in zip(cluster.resources, cluster.manifests, strict=True)
+                if obj["kind"] == "Namespace"
+            ]
+            k8s.yaml.v2.ConfigGroup(
+                "releases",
+                objs=[dict(o) for o in stack.releases],
+                opts=pulumi.ResourceOptions(provider=provider, depends_on=namespaces),
+            )
         pulumi.export("kubeconfig", cluster.kubeconfig)
         pulumi.export("endpoint", cluster.endpoint)
         pulumi.export("clusterName", cluster.cluster_name)

@@ -51,9 +51,10 @@ def moved(ctx: InstallContext, source: Path, target: Path) -> bool:
     return cluster_state.get(source, CAPI, "Cluster", ctx.cluster, ctx.namespace) is None
 
 
-def _apply_cluster(ctx: InstallContext, cluster_file: Path) -> None:
+def _apply_cluster(ctx: InstallContext, cluster_file: Path, cluster: LatticeCluster) -> None:
     kubeconfig = ctx.plane.ensure()
-    outputs = ctx.stacks.up(ClusterStack(CLUSTER, kubeconfig, cluster_file))
+    releases = tuple(addon_releases(cluster))
+    outputs = ctx.stacks.up(ClusterStack(CLUSTER, kubeconfig, cluster_file, releases))
     text = outputs.get("kubeconfig")
     if not isinstance(text, str) or not text.strip():
         raise InstallError("the cluster stack gave no kubeconfig", phase="apply-cluster")
@@ -100,7 +101,7 @@ def install_actions(ctx: InstallContext, cluster_file: Path, cluster: LatticeClu
     actions = {
         "bootstrap-plane": lambda: _ensure(ctx),
         "cluster-api": ctx.apply_bootstrap,
-        "apply-cluster": lambda: _apply_cluster(ctx, cluster_file),
+        "apply-cluster": lambda: _apply_cluster(ctx, cluster_file, cluster),
         "wait-ready": wait_ready,
         "addons": apply_addons,
         "pivot": lambda: _pivot(ctx, ctx.plane.ensure(), ctx.kubeconfig),

@@ -48,6 +48,9 @@ class ClusterStack:
     name: str
     kubeconfig: Path
     cluster_file: Path
+    releases: tuple[Mapping[str, Any], ...] = ()
+    """The add-on releases (HelmChartProxies) beside it: the Helm add-on provider on the
+    plane installs them (the CNI first) as soon as the new cluster answers."""
 
 
 class StackDriver(Protocol):

@@ -17,13 +17,17 @@ cluster currently holds the objects:
   ``status.dataSecretName`` and ``initialization.dataSecretCreated``;
 * each DockerMachine: ``spec.providerID`` and ``status.initialization.provisioned``;
 * for each Machine with a providerID: a Node with that providerID in the second control
-  plane (a kubelet would register it), which the real Machine controller then finds.
+  plane (a kubelet would register it), which the real Machine controller then finds;
+* the Helm add-on provider (CAAPH: no Helm and no pods here): once a HelmChartProxy
+  exists, what its chart would install appears in the second plane (``on_release(name)``,
+  called once per HelmChartProxy, given by the test: the charts' CRDs).
 """
 
 from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from harness.kube import KubeClient
@@ -34,6 +38,7 @@ INFRA = "infrastructure.cluster.x-k8s.io/v1beta2"
 BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
 CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1beta2"
 CAPI = "cluster.x-k8s.io/v1beta2"
+ADDONS = "addons.cluster.x-k8s.io/v1alpha1"
 _MERGE = "application/merge-patch+json"
 
 
@@ -60,6 +65,8 @@ class FakeClusterAPIProviders:
         self.planes, self.workload = planes, workload
         self.kubeconfig, self.cluster, self.namespace = kubeconfig, cluster, namespace
         self.errors: list[str] = []
+        self.on_release: Callable[[str], None] = lambda name: None
+        self.released: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -97,6 +104,7 @@ class FakeClusterAPIProviders:
             return  # not here, or being moved: providers leave paused clusters alone
         if cluster["metadata"].get("deletionTimestamp"):
             return  # being deleted: the core controllers take it down
+        self._addons(plane)
         self._infrastructure(plane, cluster)
         self._control_plane(plane, cluster)
         for config in plane.list(BOOTSTRAP, "KubeadmConfig", self.namespace):
@@ -132,6 +140,13 @@ class FakeClusterAPIProviders:
                         "spec": {"providerID": provider_id},
                     }
                 )
+
+    def _addons(self, plane: KubeClient) -> None:
+        for release in plane.list(ADDONS, "HelmChartProxy", self.namespace):
+            name = release["metadata"]["name"]
+            if name not in self.released:
+                self.on_release(name)
+                self.released.add(name)
 
     def _infrastructure(self, plane: KubeClient, cluster: dict[str, Any]) -> None:
         name = cluster["spec"]["infrastructureRef"]["name"]

@@ -7,8 +7,9 @@ no kubelet runs its Deployment); the Cluster's phases, the MachineSets and Machi
 pausing and the deletion are its work. The test plays the infrastructure, bootstrap and
 control-plane providers (``tests/fakes/capi_providers.FakeClusterAPIProviders``: it writes
 the ``dev-kubeconfig`` Secret pointing at the second plane and the providers' ready
-fields). The Lattice operator's Deployment is applied but never runs (no kubelet), so the
-stacks are told ``--skip-await``.
+fields) and the Helm add-on provider (the Cilium and Istio charts' CRDs appear in the new
+cluster once their HelmChartProxies exist). The Lattice operator's Deployment is applied
+but never runs (no kubelet), so the stacks are told ``--skip-await``.
 
 The install process is SIGKILLed right after each phase is saved as done
 (``install_crash_runner.py``); every rerun goes on from there, and the last run ends in the
@@ -27,6 +28,7 @@ from typing import Any
 
 import pytest
 from conftest import InstallPlanes
+from harness.crds import install_crds, shared_crds
 from harness.kube import KubeClient
 from harness.pulumi_engine import PulumiEngine
 
@@ -53,6 +55,10 @@ MOVED_KINDS = [
     ("infrastructure.cluster.x-k8s.io/v1beta2", "DockerMachineTemplate"),
     ("v1", "Secret"),
 ]
+CHART_CRDS = {  # what the add-on charts of the cluster install that Lattice's objects need
+    "dev-cilium": ["cilium.io"],
+    "dev-istio-base": ["security.istio.io", "networking.istio.io"],
+}
 CRD = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 
 
@@ -141,6 +147,7 @@ def test_install_and_uninstall_survive_a_kill_at_every_phase_boundary(
     fake = FakeClusterAPIProviders(
         [bootstrap, workload], workload, planes.workload.kubeconfig, "dev", NAMESPACE
     )
+    fake.on_release = lambda name: install_crds(workload, shared_crds(CHART_CRDS.get(name, [])))
     with fake:
         _killed_at_every_boundary(
             engine, install, INSTALL_PHASES[:-1], stacks / "dev" / "install-progress.json"
