@@ -15,7 +15,8 @@ under stacks/"), the local file backend under ``stacks/<cluster>/state`` unless
   exports the new cluster's kubeconfig (secret in the state; returned in the clear to the
   caller, who writes it 0600).
 
-Neither reads the ambient kubeconfig.
+Neither reads the ambient kubeconfig. The engine's output of each ``up`` goes to
+``stacks/<cluster>/logs/<stack>-up.log`` (secret values show as ``[secret]`` there).
 """
 
 from __future__ import annotations
@@ -133,12 +134,17 @@ class PulumiStacks:
         )
         guard = _Guard(program)
         handle = self._stack(stack.name, guard)
-        try:
-            result = handle.up(color="never", on_output=lambda _line: None)
-        except auto.CommandError as exc:
-            if guard.error is not None:
-                raise guard.error from exc
-            raise ToolError(f"stack {stack.name}: {engine_error_line(str(exc))}") from exc
+        log = self.folder / "logs" / f"{stack.name}-up.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w", encoding="utf-8") as out:
+            try:
+                result = handle.up(color="never", on_output=lambda line: print(line, file=out))
+            except auto.CommandError as exc:
+                if guard.error is not None:
+                    raise guard.error from exc
+                print(str(exc), file=out)
+                line = engine_error_line(str(exc))
+                raise ToolError(f"stack {stack.name}: {line} (engine log: {log})") from exc
         return {key: value.value for key, value in result.outputs.items()}
 
     def destroy(self, name: str) -> None:

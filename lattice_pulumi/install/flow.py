@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from lattice_pulumi.compile.cluster.releases import addon_releases
 from lattice_pulumi.errors import InstallError
@@ -61,13 +62,15 @@ def _apply_cluster(ctx: InstallContext, cluster_file: Path, cluster: LatticeClus
     write_private(ctx.kubeconfig, text)
 
 
-def _addon_objects(ctx: InstallContext, cluster: LatticeCluster) -> tuple[dict[str, object], ...]:
+def _addon_objects(ctx: InstallContext, cluster: LatticeCluster) -> tuple[dict[str, Any], ...]:
+    """Providers and operator for the new cluster (its Lattice CRDs came with the cluster
+    stack; the add-on releases live beside the Cluster API objects and move with them)."""
     management = [
         o
         for o in management_objects(ctx.cluster, ctx.components)
         if o["kind"] != "CustomResourceDefinition" or "lattice.dev" not in o["metadata"]["name"]
     ]
-    return (*management, *addon_releases(cluster))
+    return tuple(management)
 
 
 def install_actions(ctx: InstallContext, cluster_file: Path, cluster: LatticeCluster) -> Actions:
