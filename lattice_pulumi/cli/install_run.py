@@ -14,7 +14,6 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from lattice_pulumi.automation.install_stacks import PulumiStacks
 from lattice_pulumi.cli import output
 from lattice_pulumi.install import Phase, run_phases
 from lattice_pulumi.install import Progress as SavedProgress
@@ -95,6 +94,9 @@ def make_context(
     skip_await: bool = False,
 ) -> InstallContext:
     """The phase machine's context: plane, components, stacks, console."""
+    # imported here: the CLI starts without pulumi (a unit test holds it to that)
+    from lattice_pulumi.automation.install_stacks import PulumiStacks
+
     plane: BootstrapPlane = (
         ExistingPlane(bootstrap_kubeconfig.resolve())
         if bootstrap_kubeconfig is not None
