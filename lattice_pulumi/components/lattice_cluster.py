@@ -67,9 +67,17 @@ __all__ = ["PROVISIONED", "PROVISION_TIMEOUT", "TYPE_TOKEN", "WAIT_FOR", "Lattic
 
 TYPE_TOKEN = "lattice:index:LatticeCluster"
 WAIT_FOR = "pulumi.com/waitFor"
-PROVISIONED = ("jsonpath={.status.phase}=Provisioned", "condition=ControlPlaneInitialized")
+PROVISIONED = (
+    "jsonpath={.status.phase}=Provisioned",
+    "jsonpath={.status.initialization.controlPlaneInitialized}=true",
+)
 """What the ``Cluster`` waits for (all of them): infrastructure and endpoint ready, and the
-first control plane node initialised, so its kubeconfig Secret exists and the API answers."""
+first control plane node initialised, so its kubeconfig Secret exists and the API answers.
+The v1beta2 ``status.initialization`` field, not the ``ControlPlaneInitialized`` condition:
+the real core controller leaves that condition's ``observedGeneration`` at the generation it
+became true, and the Cluster's generation moves on (the controller copies the control plane
+endpoint into its spec), so a condition wait, which wants a current observedGeneration,
+would never end."""
 PROVISION_TIMEOUT = "60m"
 _AUTOSCALED_IGNORES = ["spec.replicas"]
 

@@ -109,7 +109,8 @@ def test_the_cluster_waits_until_provisioned_after_every_other_object() -> None:
     annotations = cluster.inputs["metadata"]["annotations"]
     assert json.loads(annotations[WAIT_FOR]) == list(PROVISIONED)
     assert annotations[WAIT_FOR] == (
-        '["jsonpath={.status.phase}=Provisioned", "condition=ControlPlaneInitialized"]'
+        '["jsonpath={.status.phase}=Provisioned", '
+        '"jsonpath={.status.initialization.controlPlaneInitialized}=true"]'
     )
     assert cluster.dependencies == {c.urn for c in children if c is not cluster}
     namespace = next(c for c in children if c.inputs["kind"] == "Namespace")

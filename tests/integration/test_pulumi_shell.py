@@ -201,6 +201,7 @@ def _provision_like_cluster_api(kube: KubeClient, kubeconfig: str) -> None:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     status = {
         "phase": "Provisioned",
+        "initialization": {"controlPlaneInitialized": True, "infrastructureProvisioned": True},
         "conditions": [
             {
                 "type": "ControlPlaneInitialized",

@@ -7,12 +7,14 @@ manager with the plane's admin kubeconfig: leader election off, health and diagn
 (metrics) on free loopback ports, the webhook server on a free port with the plane's
 serving certificate. The webhooks are served but not registered with the API server (no
 webhook configurations, no conversion webhook on the CRDs), so admission defaulting and
-validation do not run: tests write complete objects. It returns once ``/readyz`` answers
+validation do not run: tests write complete objects, or call ``register_defaulting_webhooks``
+to have core kinds defaulted by the manager itself. It returns once ``/readyz`` answers
 ok; ``stop()`` ends the process (terminate, then kill).
 """
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 import time
@@ -38,6 +40,7 @@ class CapiManager:
     log_file: IO[bytes]
     health_port: int
     diagnostics_port: int
+    webhook_port: int = 0
 
     def log_tail(self, lines: int = 40) -> str:
         self.log_file.flush()
@@ -94,6 +97,51 @@ def _wait_ready(manager: CapiManager, timeout: float) -> None:
     raise RuntimeError(f"cluster-api-manager not ready in {timeout:.0f}s:\n{manager.log_tail()}")
 
 
+DEFAULTING_WEBHOOKS = ("machinedeployment", "machineset", "machine", "machinehealthcheck")
+"""Core kinds whose defaulting webhook ``register_defaulting_webhooks`` registers."""
+
+
+def register_defaulting_webhooks(
+    plane: ControlPlane, manager: CapiManager, kinds: tuple[str, ...] = DEFAULTING_WEBHOOKS
+) -> None:
+    """Register the manager's own defaulting webhooks for ``kinds`` with the API server, so
+    objects written without the defaults (a MachineDeployment's rollout strategy) get them
+    from Cluster API itself, as in a real management cluster. The webhooks are reached at
+    the loopback URL the manager serves them on, with the plane's serving certificate."""
+    ca_bundle = base64.b64encode(plane.certs.ca_cert.read_bytes()).decode()
+    base = f"https://127.0.0.1:{manager.webhook_port}"
+    webhooks = [
+        {
+            "name": f"default.{kind}.cluster.x-k8s.io",
+            "clientConfig": {
+                "url": f"{base}/mutate-cluster-x-k8s-io-v1beta2-{kind}",
+                "caBundle": ca_bundle,
+            },
+            "rules": [
+                {
+                    "apiGroups": ["cluster.x-k8s.io"],
+                    "apiVersions": ["v1beta2"],
+                    "operations": ["CREATE", "UPDATE"],
+                    "resources": [f"{kind}s"],
+                }
+            ],
+            "failurePolicy": "Fail",
+            "matchPolicy": "Equivalent",
+            "sideEffects": "None",
+            "admissionReviewVersions": ["v1"],
+        }
+        for kind in kinds
+    ]
+    plane.client.apply(
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "MutatingWebhookConfiguration",
+            "metadata": {"name": "cluster-api-core-defaulting"},
+            "webhooks": webhooks,
+        }
+    )
+
+
 def start_capi_manager(plane: ControlPlane, directory: Path, timeout: float = 120.0) -> CapiManager:
     """Install the Cluster API CRDs on ``plane`` and run the core manager against it."""
     tool = require_tools("cluster-api-manager")["cluster-api-manager"]
@@ -114,6 +162,6 @@ def start_capi_manager(plane: ControlPlane, directory: Path, timeout: float = 12
         start_new_session=True,
         preexec_fn=_die_with_parent,
     )
-    manager = CapiManager(popen, log_path, log_file, ports[0], ports[1])
+    manager = CapiManager(popen, log_path, log_file, ports[0], ports[1], ports[2])
     _wait_ready(manager, timeout)
     return manager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from lattice_pulumi.cli.main import app
@@ -56,11 +57,27 @@ def test_progress_of_another_spec_is_refused_in_one_line(tmp_path: Path) -> None
     assert code == 0, err
 
 
-def test_without_dry_run_nothing_runs_and_it_says_why(tmp_path: Path) -> None:
+def test_without_kind_or_a_bootstrap_kubeconfig_it_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no kind binary on it
     code, out, err = _install("--stacks-dir", str(tmp_path))
     assert code == 1 and out == ""
-    assert "needs the Lattice operator" in err
+    assert err.strip().splitlines() == [
+        "error the kind binary is not on PATH: install kind (https://kind.sigs.k8s.io, `go "
+        "install sigs.k8s.io/kind@latest`) and Docker or Podman, or pass "
+        "--bootstrap-kubeconfig of an existing management cluster"
+    ]
     assert not (tmp_path / "production").exists()
+
+
+def test_a_missing_cluster_file_is_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["install", "-f", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error install: cluster file {tmp_path / 'none.yaml'} does not exist: expected a "
+        "LatticeCluster YAML file\n"
+    )
 
 
 def test_a_file_without_its_cloud_provider_is_refused(tmp_path: Path) -> None:
