@@ -239,7 +239,9 @@ def test_parent_provisions_enrols_and_pivots_a_child_that_outlives_it(
         secrets = parent.client.list("v1", "Secret", namespace="lattice-system")
         assert not [s for s in secrets if s["metadata"]["name"].startswith("lattice-child-")]
         own = parent.client.get(LATTICE_API, "LatticeCluster", OWN)
-        assert not own.get("status")  # its own cluster is not provisioned as a child
+        # its own cluster is not provisioned as a child: no objects, no token, no add-on
+        # health; its status is self-management's (cluster_self), not the children's
+        assert "addons" not in own.get("status", {})
         assert parent.client.find("v1", "Namespace", f"capi-{OWN}") is None
 
         # 5. add-on health: the test plays CAAPH reporting the cilium release Ready

@@ -264,12 +264,55 @@ def _versions(plane: ControlPlane) -> tuple[str, str]:
     return plane_version, pool["spec"]["template"]["spec"]["version"]
 
 
+def _revision(plane: ControlPlane) -> str:
+    """The API server's current resourceVersion (a list's: etcd's revision, global order)."""
+    path = plane.client.path(CORE, "MachineDeployment", namespace=NAMESPACE)
+    return str(plane.client.request("GET", path)["metadata"]["resourceVersion"])
+
+
+def _version_history(
+    plane: ControlPlane, since: str, start: tuple[str, str]
+) -> list[tuple[str, str]]:
+    """Every (control plane, pool) version pair from ``start``, the pair at ``since``, in order.
+
+    Replayed from the API server's watch (events after a resourceVersion, both objects
+    merged by their resourceVersions, which etcd orders globally), so a state that lasted
+    less than a poll is still seen: sampling missed the pools' 1.33 on a loaded machine."""
+    changes: list[tuple[int, int, str]] = []
+    watched = (
+        (KCP, "KubeadmControlPlane", f"{NAME}-control-plane", ("spec", "version")),
+        (CORE, "MachineDeployment", f"{NAME}-general", ("spec", "template", "spec", "version")),
+    )
+    for side, (api, kind, name, field) in enumerate(watched):
+        params = {
+            "watch": "true",
+            "resourceVersion": since,
+            "fieldSelector": f"metadata.name={name}",
+            "timeoutSeconds": "1",
+        }
+        path = plane.client.path(api, kind, namespace=NAMESPACE)
+        text = plane.client.request("GET", path, params=params)
+        lines = [json.dumps(text)] if isinstance(text, dict) else str(text or "").splitlines()
+        for line in filter(None, lines):
+            obj = json.loads(line)["object"]
+            value: Any = obj
+            for key in field:
+                value = value[key]
+            changes.append((int(obj["metadata"]["resourceVersion"]), side, str(value)))
+    history = [start]
+    for _, side, version in sorted(changes):
+        pair = (version, history[-1][1]) if side == 0 else (history[-1][0], version)
+        if pair != history[-1]:
+            history.append(pair)
+    return history
+
+
 def test_an_upgrade_goes_control_plane_then_pools_one_minor_at_a_time(
     self_cluster: tuple[ControlPlane, CapiManager, OperatorProcess],
 ) -> None:
     plane, manager, operator = self_cluster
+    start, since = _versions(plane), _revision(plane)
     _update_spec(plane, {"provider": {"kubernetes": {"version": "1.34.0"}}})
-    seen = [_versions(plane)]
     deadline = time.monotonic() + 300
     while not (
         _versions(plane) == ("v1.34.0", "v1.34.0")
@@ -277,13 +320,10 @@ def test_an_upgrade_goes_control_plane_then_pools_one_minor_at_a_time(
         and _status(plane).get("versionRollout", {}).get("stage") == "Done"
     ):
         assert time.monotonic() < deadline, (
-            f"upgrade stuck at {seen[-1]}; {_logs(manager, operator)}"
+            f"upgrade stuck at {_versions(plane)}; {_logs(manager, operator)}"
         )
-        current = _versions(plane)
-        if current != seen[-1]:
-            seen.append(current)
-        time.sleep(0.2)
-    assert seen == [
+        time.sleep(0.5)
+    assert _version_history(plane, since, start) == [
         ("v1.32.0", "v1.32.0"),
         ("v1.33.0", "v1.32.0"),  # control plane to the next minor first
         ("v1.33.0", "v1.33.0"),  # pools once it runs 1.33 everywhere
