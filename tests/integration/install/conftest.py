@@ -12,13 +12,11 @@ is in it: no pod can run here (no kubelet); the core manager runs as a process i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from harness.capi_manager import (
-    CapiManager,
     manager_crds,
     register_defaulting_webhooks,
     start_capi_manager,
@@ -26,6 +24,7 @@ from harness.capi_manager import (
 from harness.control_plane import ControlPlane
 from harness.crds import shared_crd
 from harness.tools import require_tools
+from install_support import InstallPlanes
 
 from lattice_pulumi.spec import yamlout
 
@@ -45,14 +44,6 @@ PROVIDER_KINDS = {
         ("addons.cluster.x-k8s.io", "HelmReleaseProxy"),
     ],
 }
-
-
-@dataclass
-class InstallPlanes:
-    bootstrap: ControlPlane
-    workload: ControlPlane
-    manager: CapiManager
-    components: Path
 
 
 def _labelled(crd: dict[str, Any], provider: str, contract: bool) -> dict[str, Any]:

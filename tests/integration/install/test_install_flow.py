@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import InstallPlanes
 from harness.crds import install_crds, shared_crds
 from harness.kube import KubeClient
 from harness.pulumi_engine import PulumiEngine
+from install_support import InstallPlanes
 
 from lattice_pulumi.install import INSTALL_PHASES, UNINSTALL_PHASES
 from tests.conftest import EXAMPLES
