@@ -2,11 +2,11 @@
 real Cluster API core manager, and the "new cluster" the providers would have built.
 
 ``provider_components`` is the folder ``--provider-components`` takes: the manager's own
-CRDs (as the harness installs them) and the kubeadm, Docker and Helm add-on providers' CRDs
-(from the fetched schemas), labelled as the providers' release manifests label them
-(``cluster.x-k8s.io/provider``, the contract label the core controllers read to pick a
-version). No provider Deployment
-is in it: no pod can run here (no kubelet); the core manager runs as a process instead.
+CRDs and the kubeadm, Docker and Helm add-on providers' CRDs (from the fetched schemas),
+labelled as the providers' release manifests label them (``cluster.x-k8s.io/provider``,
+the contract label the core controllers read to pick a version; so the pivot meets a
+labelled cluster-scoped kind, ExtensionConfig, as it would in a real install). No provider
+Deployment is in it: no pod can run here (no kubelet); the core manager runs as a process instead.
 """
 
 from __future__ import annotations
@@ -58,10 +58,7 @@ def _labelled(crd: dict[str, Any], provider: str, contract: bool) -> dict[str, A
 def write_components(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tool = require_tools("cluster-api-manager")["cluster-api-manager"]
-    # The core CRDs as the harness installs them, unlabelled: the pivot engine finds the core
-    # group by name, and a provider label on the cluster-scoped ExtensionConfig would make it
-    # list that kind per namespace, which it cannot yet (cluster-scoped kinds: issue 14).
-    core = manager_crds(tool)
+    core = [_labelled(crd, "cluster-api", False) for crd in manager_crds(tool)]
     (folder / "core-components.yaml").write_text(yamlout.dump_all(core))
     for provider, kinds in PROVIDER_KINDS.items():
         crds = [_labelled(shared_crd(g, k), provider, provider != "addon-helm") for g, k in kinds]
