@@ -40,6 +40,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lattice_pulumi.errors import PivotError
 from lattice_pulumi.kube import KubeError
@@ -70,6 +71,10 @@ from lattice_pulumi.pivot.plan import (
 __all__ = ["DEFAULT_OPTIONS", "MoveOptions", "MoveResult", "Mover"]
 
 log = logging.getLogger(__name__)
+
+# Reads after a delete until the object is gone (a controller may re-add its finalizer).
+_GONE_CHECKS = 100
+_GONE_PAUSE = 0.05
 
 
 @dataclass(frozen=True)
@@ -392,25 +397,45 @@ class Mover:
         return made
 
     async def _delete(self, source: ClusterAccess, item: PlannedObject) -> None:
+        release = {
+            "metadata": {"annotations": {DELETE_FOR_MOVE_ANNOTATION: ""}, "finalizers": None}
+        }
+
         async def remove() -> None:
             try:
-                await source.merge_patch(
-                    item.ref,
-                    {
-                        "metadata": {
-                            "annotations": {DELETE_FOR_MOVE_ANNOTATION: ""},
-                            "finalizers": None,
-                        }
-                    },
-                )
+                await source.merge_patch(item.ref, release)
             except KubeError as error:
                 if error.status == 404:
                     return
                 raise
             await source.delete(item.ref)
+            await self._until_gone(source, item.ref, release)
             self.result.deleted += 1
 
         await self._write(f"delete {item.ref}", remove)
+
+    async def _until_gone(
+        self, source: ClusterAccess, ref: ObjectRef, release: dict[str, Any]
+    ) -> None:
+        """A controller that had not yet seen the pause may put its finalizer back between
+        our patch and the delete (the real MachineDeployment controller does): strip the
+        finalizers again until the object is gone, a bounded number of times."""
+        for _ in range(_GONE_CHECKS):
+            found = await source.get(ref)
+            if found is None:
+                return
+            if found.get("metadata", {}).get("finalizers"):
+                try:
+                    await source.merge_patch(ref, release)
+                except KubeError as error:
+                    if error.status == 404:
+                        return
+                    raise
+            await asyncio.sleep(_GONE_PAUSE)
+        raise PivotError(
+            f"{ref} is still in the source after its delete (finalizers came back)",
+            phase="delete",
+        )
 
     async def _save(self, path: Path, item: PlannedObject) -> None:
         obj = copy.deepcopy(self._graph.nodes[item.uid].obj or {})
