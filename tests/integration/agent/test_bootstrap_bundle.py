@@ -478,3 +478,6 @@ def test_post_boot_script_applies_the_bundle_to_a_real_api_server(
         kube.delete("v1", "Namespace", "lattice-system")
         kube.delete("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "lattice-agent")
         kube.delete("rbac.authorization.k8s.io/v1", "ClusterRole", "lattice-agent")
+        # gone before the next test: one that applies lattice-system while it is still
+        # terminating would see it vanish under its objects (test_distribution did)
+        kube.wait_gone("v1", "Namespace", "lattice-system", timeout=120)
