@@ -4,7 +4,9 @@ A cell serves the proxy when given ``--proxy-port``: bearer tokens are reviewed 
 server of ``--review-kubeconfig`` (default: ``--kubeconfig``, or the pod's service account)
 for ``--token-audience`` (and ``--oidc-issuer`` tokens are verified against that issuer's
 keys, audience ``--oidc-client-id``), Cedar policies come from ``--policies`` (files or directories;
-none means everything is denied) and decisions are appended to ``--audit-log``. Policy
+none means everything is denied) and decisions are appended to ``--audit-log``;
+``--proxy-request-timeout`` bounds a request (not watches or followed logs) and
+``--proxy-idle-timeout`` an exec / attach / port-forward with no bytes moving. Policy
 problems are reported on stderr before anything listens, with file and statement.
 :func:`agent_backends` gives an agent its two proxy backends: this cluster's API server (a
 client is needed) and, for a cell with a parent, forwarding to the clusters below.
@@ -41,6 +43,7 @@ from lattice_pulumi.policy import CedarAuthorizer, load_policy_files
 __all__ = [
     "DEFAULT_AUDIENCE",
     "AuditLogOption",
+    "IdleTimeoutOption",
     "LabelsOption",
     "OIDCCAOption",
     "OIDCClientOption",
@@ -48,6 +51,7 @@ __all__ = [
     "PoliciesOption",
     "ProxyOptions",
     "ProxyPortOption",
+    "RequestTimeoutOption",
     "ReviewKubeconfigOption",
     "TokenAudienceOption",
     "agent_backends",
@@ -103,6 +107,25 @@ OIDCCAOption = Annotated[
     Path | None,
     typer.Option("--oidc-ca", envvar="LATTICE_OIDC_CA", help="CA of the issuer's HTTPS."),
 ]
+RequestTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--proxy-request-timeout",
+        envvar="LATTICE_CELL_PROXY_REQUEST_TIMEOUT",
+        min=1.0,
+        help="Seconds a proxied request may take (watches and followed logs: unbounded).",
+    ),
+]
+IdleTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--proxy-idle-timeout",
+        envvar="LATTICE_CELL_PROXY_IDLE_TIMEOUT",
+        min=1.0,
+        help="Seconds an exec/attach/port-forward may sit with no bytes moving (kubelet's "
+        "streaming idle timeout is 4h too).",
+    ),
+]
 LabelsOption = Annotated[
     list[str] | None,
     typer.Option("--label", envvar="LATTICE_CLUSTER_LABELS", help="Cluster label KEY=VALUE."),
@@ -133,6 +156,17 @@ class ProxyOptions:
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
     oidc_ca: Path | None = None
+    request_timeout: float = ProxyConfig.request_timeout
+    idle_timeout: float = ProxyConfig.upgrade_idle_timeout
+
+    def config(self) -> ProxyConfig:
+        """Where the proxy listens and its time limits."""
+        return ProxyConfig(
+            host=self.host,
+            port=self.port or 0,
+            request_timeout=self.request_timeout,
+            upgrade_idle_timeout=self.idle_timeout,
+        )
 
     def oidc(self) -> tuple[OIDCAuthenticator, ...]:
         """The OIDC issuer trusted besides TokenReview, if one is configured."""
@@ -182,7 +216,7 @@ async def serving_proxy(
         authorizer,
         certificate,
         audit=audit,
-        config=ProxyConfig(host=options.host, port=options.port),
+        config=options.config(),
     )
     await proxy.start()
     try:

@@ -285,6 +285,8 @@ def serve(
     oidc_issuer: fleet_proxy.OIDCIssuerOption = None,
     oidc_client_id: fleet_proxy.OIDCClientOption = None,
     oidc_ca: fleet_proxy.OIDCCAOption = None,
+    proxy_request_timeout: fleet_proxy.RequestTimeoutOption = 60.0,
+    proxy_idle_timeout: fleet_proxy.IdleTimeoutOption = 4 * 3600.0,
 ) -> None:
     """Serve agents (mTLS gRPC), enrolment, bootstrap bundles and the fleet view until stopped.
 
@@ -308,6 +310,8 @@ def serve(
         oidc_issuer=oidc_issuer,
         oidc_client_id=oidc_client_id,
         oidc_ca=oidc_ca,
+        request_timeout=proxy_request_timeout,
+        idle_timeout=proxy_idle_timeout,
     )
     if (parent is None) != (parent_credentials is None):
         output.fail(LatticeError("--parent and --parent-credentials-dir go together"), code=2)
