@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from typing import Any
 
 import httpx2
 
 from lattice_pulumi.protocol import pb
-from lattice_pulumi.protocol.tunnel import HOP_BY_HOP, MAX_CHUNK, StreamCancelled, TunnelStream
+from lattice_pulumi.protocol.tunnel import (
+    HOP_BY_HOP,
+    MAX_CHUNK,
+    Activity,
+    StreamCancelled,
+    TunnelStream,
+)
 
 __all__ = ["IDLE_TIMEOUT", "relay_upgrade"]
 
@@ -75,26 +80,8 @@ async def _relay_answer(response: httpx2.Response, stream: TunnelStream) -> None
     await stream.send_end()
 
 
-class _Activity:
-    """When a byte last went either way, for the idle timeout."""
-
-    def __init__(self) -> None:
-        self.last = time.monotonic()
-
-    def touch(self) -> None:
-        self.last = time.monotonic()
-
-    async def expire(self, idle_timeout: float) -> str:
-        """Return once nothing moved for ``idle_timeout`` seconds."""
-        while True:
-            left = self.last + idle_timeout - time.monotonic()
-            if left <= 0:
-                return f"no bytes either way for {idle_timeout:g}s"
-            await asyncio.sleep(left)
-
-
 async def _pump_both_ways(network: Any, stream: TunnelStream, idle_timeout: float) -> None:
-    activity = _Activity()
+    activity = Activity()
     sender = asyncio.create_task(_from_server(network, stream, activity))
     tasks = {sender, asyncio.create_task(_to_server(stream, network, activity))}
     idle = asyncio.create_task(activity.expire(idle_timeout))
@@ -116,7 +103,7 @@ async def _pump_both_ways(network: Any, stream: TunnelStream, idle_timeout: floa
             await network.aclose()
 
 
-async def _from_server(network: Any, stream: TunnelStream, activity: _Activity) -> None:
+async def _from_server(network: Any, stream: TunnelStream, activity: Activity) -> None:
     """API server -> cell, until the API server closes the connection."""
     while True:
         try:
@@ -131,7 +118,7 @@ async def _from_server(network: Any, stream: TunnelStream, activity: _Activity) 
         await stream.send_data(data)  # waits for credit: the client reads at its pace
 
 
-async def _to_server(stream: TunnelStream, network: Any, activity: _Activity) -> None:
+async def _to_server(stream: TunnelStream, network: Any, activity: Activity) -> None:
     """Cell -> API server, until the cell ends its side (the client closed)."""
     while True:
         frame = await stream.receive()

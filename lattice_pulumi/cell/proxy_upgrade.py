@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +30,7 @@ from aiohttp import web
 
 from lattice_pulumi.cell.tunnel import ProxyTunnels
 from lattice_pulumi.protocol import pb
-from lattice_pulumi.protocol.tunnel import HOP_BY_HOP, StreamCancelled, TunnelStream
+from lattice_pulumi.protocol.tunnel import HOP_BY_HOP, Activity, StreamCancelled, TunnelStream
 
 __all__ = ["READ_BUFFER", "relay_upgrade", "upgrade_protocol"]
 
@@ -161,28 +160,11 @@ async def _plain_answer(head: pb.ProxyHead, stream: TunnelStream) -> web.Respons
     return answer
 
 
-class _Activity:
-    """When a byte last went either way, for the idle timeout."""
-
-    def __init__(self) -> None:
-        self.last = time.monotonic()
-
-    def touch(self) -> None:
-        self.last = time.monotonic()
-
-    async def expire(self, idle_timeout: float) -> str:
-        while True:
-            left = self.last + idle_timeout - time.monotonic()
-            if left <= 0:
-                return f"no bytes either way for {idle_timeout:g}s"
-            await asyncio.sleep(left)
-
-
 async def _pump_both_ways(
     client: _ClientBytes, response: web.StreamResponse, stream: TunnelStream, idle: float
 ) -> None:
     """Until the client or the cluster closes, the tunnel cancels or the session idles."""
-    activity = _Activity()
+    activity = Activity()
     sender = asyncio.create_task(_from_client(client, stream, activity))
     tasks = {sender, asyncio.create_task(_to_client(stream, response, activity))}
     expiry = asyncio.create_task(activity.expire(idle))
@@ -202,7 +184,7 @@ async def _pump_both_ways(
                 await stream.send_end()
 
 
-async def _from_client(client: _ClientBytes, stream: TunnelStream, activity: _Activity) -> None:
+async def _from_client(client: _ClientBytes, stream: TunnelStream, activity: Activity) -> None:
     while True:
         data = await client.read()
         if not data:
@@ -213,7 +195,7 @@ async def _from_client(client: _ClientBytes, stream: TunnelStream, activity: _Ac
 
 
 async def _to_client(
-    stream: TunnelStream, response: web.StreamResponse, activity: _Activity
+    stream: TunnelStream, response: web.StreamResponse, activity: Activity
 ) -> None:
     while True:
         frame = await stream.receive()

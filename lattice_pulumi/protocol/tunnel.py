@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Iterator
 
 from lattice_pulumi.errors import LatticeError
@@ -28,6 +29,7 @@ __all__ = [
     "HOP_BY_HOP",
     "MAX_CHUNK",
     "MAX_WINDOW",
+    "Activity",
     "StreamCancelled",
     "StreamTable",
     "TunnelStream",
@@ -73,6 +75,25 @@ def chunks(data: bytes, size: int = MAX_CHUNK) -> Iterator[bytes]:
     """``data`` in pieces of at most ``size`` bytes (nothing for empty data)."""
     for start in range(0, len(data), size):
         yield data[start : start + size]
+
+
+class Activity:
+    """When a byte last went either way on an upgraded stream (exec, attach,
+    port-forward), for the idle timeout both ends apply."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def touch(self) -> None:
+        self.last = time.monotonic()
+
+    async def expire(self, idle_timeout: float) -> str:
+        """Return, with the reason, once nothing moved for ``idle_timeout`` seconds."""
+        while True:
+            left = self.last + idle_timeout - time.monotonic()
+            if left <= 0:
+                return f"no bytes either way for {idle_timeout:g}s"
+            await asyncio.sleep(left)
 
 
 class TunnelStream:

@@ -9,6 +9,7 @@ import pytest
 from lattice_pulumi.protocol import pb
 from lattice_pulumi.protocol.tunnel import (
     MAX_CHUNK,
+    Activity,
     StreamCancelled,
     StreamTable,
     TunnelStream,
@@ -118,3 +119,15 @@ async def test_a_frame_after_the_last_one_cancels_the_stream() -> None:
     await a.send_data(b"x", last=True)
     b.deliver(pb.ProxyFrame(stream_id="s", data=b"late"))
     assert b.cancel_reason == "a data frame after the peer's last one"
+
+
+async def test_activity_expires_only_after_the_idle_time_since_the_last_byte() -> None:
+    activity = Activity()
+    expiry = asyncio.create_task(activity.expire(0.3))
+    for _ in range(4):  # bytes keep moving: 0.4 s in, still not idle
+        await asyncio.sleep(0.1)
+        activity.touch()
+    assert not expiry.done()
+    begun = asyncio.get_running_loop().time()
+    assert await expiry == "no bytes either way for 0.3s"
+    assert asyncio.get_running_loop().time() - begun >= 0.25
