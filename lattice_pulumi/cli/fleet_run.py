@@ -54,6 +54,7 @@ from lattice_pulumi.cell import (
     CellServer,
     CellState,
     EnrolmentServer,
+    ProxyConfig,
 )
 from lattice_pulumi.cell.distribution import Distributor
 from lattice_pulumi.cell.state import write_private
@@ -285,8 +286,8 @@ def serve(
     oidc_issuer: fleet_proxy.OIDCIssuerOption = None,
     oidc_client_id: fleet_proxy.OIDCClientOption = None,
     oidc_ca: fleet_proxy.OIDCCAOption = None,
-    proxy_request_timeout: fleet_proxy.RequestTimeoutOption = 60.0,
-    proxy_idle_timeout: fleet_proxy.IdleTimeoutOption = 4 * 3600.0,
+    proxy_request_timeout: fleet_proxy.RequestTimeoutOption = ProxyConfig.request_timeout,
+    proxy_idle_timeout: fleet_proxy.IdleTimeoutOption = ProxyConfig.upgrade_idle_timeout,
 ) -> None:
     """Serve agents (mTLS gRPC), enrolment, bootstrap bundles and the fleet view until stopped.
 
