@@ -83,14 +83,18 @@ def status_response(code: int, reason: str, message: str, **details: Any) -> web
     return web.json_response(body, status=code)
 
 
-def _client_headers(request: web.BaseRequest) -> list[pb.ProxyHeader]:
-    return [
-        pb.ProxyHeader(name=name, value=value)
-        for name, value in request.headers.items()
-        if name.lower() not in HOP_BY_HOP
-        and name.lower() != "authorization"
-        and not name.lower().startswith("impersonate-")
-    ]
+def _forwarded(name: str) -> bool:
+    lower = name.lower()
+    return not (
+        lower in HOP_BY_HOP or lower == "authorization" or lower.startswith("impersonate-")
+    )
+
+
+def _add_client_headers(start: pb.ProxyStart, request: web.BaseRequest) -> None:
+    add = start.headers.add  # cheaper than building ProxyHeader messages to copy in
+    for name, value in request.headers.items():
+        if _forwarded(name):
+            add(name=name, value=value)
 
 
 def _streaming(request: web.BaseRequest, info: RequestInfo) -> bool:
@@ -220,8 +224,9 @@ class ProxyServer:
         decision = self._authorizer.authorize(cedar)
         audit.update(verb=cedar.action, reason=decision.reason, policies=list(decision.policies))
         audit.update(apiGroup=info.api_group, resource=info.resource, namespace=info.namespace)
-        if upgrade_protocol(request.headers):
-            audit["upgrade"] = upgrade_protocol(request.headers)
+        upgrade = upgrade_protocol(request.headers)
+        if upgrade:
+            audit["upgrade"] = upgrade
         if not decision.allowed:
             self.audit.record("deny", audit)
             message = denial_message(cedar, decision.reason)
@@ -233,13 +238,13 @@ class ProxyServer:
             cluster=cluster,
             method=request.method,
             path=target,
-            headers=_client_headers(request),
             user=caller.user,
             groups=caller.groups,
             timeout_ms=0 if _streaming(request, info) else int(self.config.request_timeout * 1000),
         )
+        _add_client_headers(start, request)
         try:
-            if upgrade_protocol(request.headers):  # exec, attach, port-forward
+            if upgrade:  # exec, attach, port-forward
                 return await relay_upgrade(
                     request,
                     start,

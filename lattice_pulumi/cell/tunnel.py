@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
+import itertools
 from collections.abc import AsyncIterator
 
 from lattice_pulumi.cell.errors import CellError
@@ -43,6 +43,7 @@ class ProxyTunnels:
         self._service = service
         self._registry = registry
         self.window = window
+        self._ids = itertools.count(1)  # stream ids: unique per cell, so per session too
 
     def reachable(self) -> list[str]:
         """Every cluster below this cell that has a connected route (sorted)."""
@@ -98,17 +99,17 @@ class ProxyTunnels:
                 raise StreamCancelled(f"cluster {session.cluster!r} disconnected")
             session.queue_proxy(frame)
 
-        stream = TunnelStream(uuid.uuid4().hex, send, self.window)
+        stream = TunnelStream(f"{next(self._ids):x}", send, self.window)
         try:
             session.streams.add(stream)
         except StreamCancelled as exc:
             raise CellError(f"cluster {session.cluster!r}: {exc}") from None
-        opening = pb.ProxyStart()
-        opening.CopyFrom(start)
-        opening.window = self.window
+        opening = pb.ProxyFrame(last=body == b"")
+        opening.start.CopyFrom(start)
+        opening.start.window = self.window
         finished = False
         try:
-            await stream.send_frame(pb.ProxyFrame(start=opening, last=body == b""))
+            await stream.send_frame(opening)
             if body:
                 await stream.send_data(body, last=True)
             yield stream

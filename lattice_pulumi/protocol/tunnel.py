@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 
 from lattice_pulumi.errors import LatticeError
@@ -66,6 +67,8 @@ def clamp_window(asked: int) -> int:
 
 Send = Callable[[pb.ProxyFrame], Awaitable[None]]
 
+_END = pb.ProxyFrame(end=pb.ProxyEnd())  # the end a `last` frame implies (never modified)
+
 
 class StreamCancelled(LatticeError):
     """The stream was cancelled (by the peer, by a timeout, or because the session ended)."""
@@ -106,7 +109,10 @@ class TunnelStream:
         self.window = window
         self.cancel_reason: str | None = None
         self._send = send
-        self._inbox: asyncio.Queue[pb.ProxyFrame] = asyncio.Queue()
+        # Frames from the peer not yet taken; a receiver waiting on an empty inbox parks on
+        # ``_waiter`` (one consumer per stream, so a future is all a queue would give).
+        self._inbox: deque[pb.ProxyFrame] = deque()
+        self._waiter: asyncio.Future[None] | None = None
         self._credit = window  # bytes this end may still send
         self._credit_changed = asyncio.Event()
         self._cancelled = asyncio.Event()
@@ -140,7 +146,8 @@ class TunnelStream:
     # ---- from the peer -------------------------------------------------------------------
 
     def deliver(self, frame: pb.ProxyFrame) -> None:
-        """Hand a frame from the peer to this stream (never blocks)."""
+        """Hand a frame from the peer to this stream (never blocks); the stream takes the
+        frame and may change it."""
         kind = frame.WhichOneof("kind")
         if kind == "credit":
             self._credit += frame.credit
@@ -158,19 +165,21 @@ class TunnelStream:
             self._mark_cancelled("the peer sent more than its credit")
             return
         # Receivers see a uniform sequence: head, data..., end (a head's body and `last`
-        # are unfolded here).
+        # are unfolded here, in place: the frame is this end's own, just parsed).
+        self._inbox.append(frame)
         if kind == "head" and body:
-            head = pb.ProxyFrame(stream_id=self.stream_id)
-            head.head.status = frame.head.status
-            head.head.headers.extend(frame.head.headers)
-            self._inbox.put_nowait(head)
-            self._inbox.put_nowait(pb.ProxyFrame(stream_id=self.stream_id, data=body))
-        else:
-            self._inbox.put_nowait(frame)
+            frame.head.body = b""
+            self._inbox.append(pb.ProxyFrame(stream_id=self.stream_id, data=body))
         if kind == "end" or frame.last:
             self.peer_done = True
             if kind != "end":
-                self._inbox.put_nowait(pb.ProxyFrame(stream_id=self.stream_id, end=pb.ProxyEnd()))
+                self._inbox.append(_END)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _mark_cancelled(self, reason: str) -> None:
         if self.cancel_reason is None:
@@ -180,21 +189,20 @@ class TunnelStream:
         callback, self._on_cancel = self._on_cancel, None
         if callback is not None:
             callback()
-        self._inbox.put_nowait(
-            pb.ProxyFrame(
-                stream_id=self.stream_id, cancel=pb.ProxyCancel(reason=self.cancel_reason)
-            )
-        )
+        self._inbox.clear()  # what was queued is dropped: every receive now raises
+        self._wake()
 
     async def receive(self) -> pb.ProxyFrame:
         """The next frame from the peer; raises :class:`StreamCancelled` once cancelled
         (frames still queued then are dropped)."""
+        while not self._inbox:
+            self._check()
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
         self._check()
-        frame = await self._inbox.get()
-        if frame.WhichOneof("kind") == "cancel":
-            self._inbox.put_nowait(frame)  # every later receive sees it too
-            raise StreamCancelled(self.cancel_reason or frame.cancel.reason)
-        if frame.WhichOneof("kind") == "data":
+        frame = self._inbox.popleft()
+        kind = frame.WhichOneof("kind")
+        if kind == "data":
             size = len(frame.data)
             self._unread -= size
             self._taken += size

@@ -27,7 +27,7 @@ def pair() -> tuple[TunnelStream, TunnelStream, list[pb.ProxyFrame]]:
     def sender(to: str):  # type: ignore[no-untyped-def]
         async def send(frame: pb.ProxyFrame) -> None:
             wire.append(frame)
-            ends[to].deliver(frame)
+            ends[to].deliver(pb.ProxyFrame.FromString(frame.SerializeToString()))  # as sent
 
         return send
 
@@ -83,6 +83,21 @@ async def test_cancel_reaches_the_peer_and_wakes_a_blocked_sender() -> None:
     with pytest.raises(StreamCancelled):
         await b.receive()
     assert await asyncio.wait_for(a.wait_cancelled(), 1) == "client went away"
+
+
+async def test_cancel_wakes_a_blocked_receiver_and_drops_what_was_queued() -> None:
+    a, b, _ = pair()
+    waiting = asyncio.create_task(b.receive())
+    await asyncio.sleep(0)
+    await a.cancel("client went away")
+    with pytest.raises(StreamCancelled, match="client went away"):
+        await asyncio.wait_for(waiting, 1)
+    c, d, _ = pair()
+    await c.send_data(b"queued")
+    d.abandon("session ended")
+    for _ in range(2):  # every later receive raises too, never the queued bytes
+        with pytest.raises(StreamCancelled, match="session ended"):
+            await d.receive()
 
 
 def test_the_table_bounds_open_streams() -> None:
