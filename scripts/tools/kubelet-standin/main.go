@@ -3,6 +3,7 @@
 // pods/portforward and pods/log to a node's kubelet, and this program answers them.
 //
 //	/exec/{namespace}/{pod}/{container}?command=...   ServeExec: the command runs as a local process
+//	                                                  (on a pseudo-terminal with tty=1, resized as kubectl's)
 //	/attach/{namespace}/{pod}/{container}             ServeAttach: the container's console process
 //	/portForward/{namespace}/{pod}                    ServePortForward: dials 127.0.0.1:<port>
 //	/containerLogs/{namespace}/{pod}/{container}      the file <log-dir>/<ns>_<pod>_<container>.log
@@ -196,10 +197,10 @@ func (r localRuntime) ExecInContainer(ctx context.Context, name string, uid type
 		return errors.New("no command")
 	}
 	process := exec.CommandContext(ctx, cmd[0], cmd[1:]...)
-	process.Stdout, process.Stderr = out, stderr
 	if tty { // a terminal has one output
-		process.Stderr = out
+		return runInTerminal(process, in, out, resize)
 	}
+	process.Stdout, process.Stderr = out, stderr
 	var stdin io.WriteCloser
 	if in != nil {
 		pipe, err := process.StdinPipe()
@@ -220,9 +221,14 @@ func (r localRuntime) ExecInContainer(ctx context.Context, name string, uid type
 	err := process.Wait()
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) && exitErr.Exited() {
-		return utilexec.CodeExitError{Err: err, Code: exitErr.ExitCode()}
+		return exitCodeError(err, exitErr.ExitCode())
 	}
 	return err
+}
+
+// exitCodeError is how a runtime reports a command's exit code to the streaming server.
+func exitCodeError(err error, code int) error {
+	return utilexec.CodeExitError{Err: err, Code: code}
 }
 
 func (r localRuntime) AttachContainer(ctx context.Context, name string, uid types.UID, container string,

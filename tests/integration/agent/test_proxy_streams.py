@@ -1,8 +1,9 @@
 """Streaming subresources through the API proxy: the real kubectl, root -> prod -> us-east.
 
-``kubectl exec`` / ``attach`` / ``port-forward`` open upgraded connections (WebSocket by
-default in kubectl 1.34, SPDY/3.1 with ``KUBECTL_*_WEBSOCKETS=false``) that the cells and
-agents carry as raw bytes; ``kubectl logs -f`` is a response that never ends. us-east's real
+``kubectl exec`` (also on a terminal, ``-t``, with resizes) / ``attach`` / ``port-forward``
+open upgraded connections (WebSocket by default in kubectl 1.34, SPDY/3.1 with
+``KUBECTL_*_WEBSOCKETS=false``) that the cells and agents carry as raw bytes;
+``kubectl logs -f`` is a response that never ends. us-east's real
 API server authorizes them (as the impersonated caller) and proxies them to the node's
 kubelet. No container runtime can run on this machine, so no kubelet can: the
 ``kubelet-standin`` (harness/kubelet.py) replaces it, serving the kubelet's endpoints with
@@ -15,6 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import fcntl
+import os
+import pty
+import struct
+import termios
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -134,6 +140,78 @@ async def test_exec_with_stdin(fleet: Fleet, protocol: str) -> None:
     out, err = await asyncio.wait_for(process.communicate(payload), 60)
     assert process.returncode == 0, err.decode()
     assert out == payload.upper()
+    await no_open_streams(fleet)
+
+
+class Terminal:
+    """A pseudo-terminal for kubectl, as a terminal emulator gives one: kubectl's controlling
+    terminal, whose size the test sets (the kernel then sends kubectl SIGWINCH)."""
+
+    def __init__(self, rows: int, cols: int) -> None:
+        self.master, self.slave = pty.openpty()
+        self.output = bytearray()
+        self.resize(rows, cols)
+        os.set_blocking(self.master, False)
+        asyncio.get_running_loop().add_reader(self.master, self._read)
+
+    def resize(self, rows: int, cols: int) -> None:
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def _read(self) -> None:
+        try:
+            self.output += os.read(self.master, 65536)
+        except OSError:  # EIO: every process let go of the terminal
+            asyncio.get_running_loop().remove_reader(self.master)
+
+    def controlling(self) -> None:
+        """In the child before exec: a session of its own with this terminal."""
+        os.setsid()
+        fcntl.ioctl(self.slave, termios.TIOCSCTTY, 0)
+
+    async def type_until(self, keys: bytes, seen: bytes, timeout: float = 20.0) -> None:
+        """Type ``keys`` every half second until ``seen`` has been printed."""
+        async with asyncio.timeout(timeout):
+            while seen not in self.output:
+                os.write(self.master, keys)
+                await asyncio.sleep(0.5)
+
+    def close(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.master)
+        os.close(self.master)
+
+
+# Prints the terminal's size (rows cols) for every line typed; "bye" ends with code 7.
+SIZES = 'while read -r line; do [ "$line" = bye ] && exit 7; stty size; done'
+
+
+@pytest.mark.parametrize("protocol", ["websocket", "SPDY/3.1"])
+async def test_exec_on_a_terminal_gets_kubectls_size_and_each_resize(
+    fleet: Fleet, protocol: str
+) -> None:
+    bob = fleet.kubeconfig("bob", "us-east")
+    env = tool_env(fleet.directory) if protocol == "websocket" else spdy(fleet)
+    terminal = Terminal(40, 120)
+    binary = require_tools("kubectl")["kubectl"].path()
+    process = await asyncio.create_subprocess_exec(
+        str(binary), f"--kubeconfig={bob}", "exec", "-it", POD, "-c", CONTAINER, "--",
+        "sh", "-c", SIZES,
+        stdin=terminal.slave, stdout=terminal.slave, stderr=terminal.slave, env=env,
+        preexec_fn=terminal.controlling,
+    )  # fmt: skip
+    os.close(terminal.slave)
+    try:
+        await terminal.type_until(b"\r", b"40 120")  # the size kubectl had at the start
+        terminal.resize(50, 132)  # the kernel tells kubectl, which tells the far terminal
+        await terminal.type_until(b"\r", b"50 132")
+        os.write(terminal.master, b"bye\r")
+        assert await asyncio.wait_for(process.wait(), 20) == 7, terminal.output.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        terminal.close()
+    [entry] = [e for e in fleet.audit() if e.get("upgrade")]
+    assert entry["upgrade"] == protocol and entry["verb"] == "exec"
     await no_open_streams(fleet)
 
 
