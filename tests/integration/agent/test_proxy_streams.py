@@ -20,6 +20,7 @@ import fcntl
 import os
 import pty
 import struct
+import sys
 import termios
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -79,6 +80,11 @@ def spdy(fleet: Fleet) -> dict[str, str]:
     return tool_env(fleet.directory, **SPDY_ENV)
 
 
+def speaking(fleet: Fleet, protocol: str) -> dict[str, str]:
+    """kubectl's environment for ``protocol``: WebSocket (its default) or SPDY/3.1."""
+    return tool_env(fleet.directory) if protocol == "websocket" else spdy(fleet)
+
+
 async def no_open_streams(fleet: Fleet) -> None:
     """Every hop's end of every stream is closed (root's and prod's tunnels)."""
     await eventually(lambda: not fleet.root.tunnels.open_streams())
@@ -119,7 +125,7 @@ EXEC = ("exec", POD, "-c", CONTAINER, "--", "sh", "-c", "echo out; echo err >&2;
 @pytest.mark.parametrize("protocol", ["websocket", "SPDY/3.1"])
 async def test_exec_returns_output_and_exit_code_two_hops_down(fleet: Fleet, protocol: str) -> None:
     bob = fleet.kubeconfig("bob", "us-east")
-    env = tool_env(fleet.directory) if protocol == "websocket" else spdy(fleet)
+    env = speaking(fleet, protocol)
     code, out, err = await kubectl(bob, *EXEC, env=env)
     assert code == 3, err
     assert out == "out\n"
@@ -134,13 +140,20 @@ async def test_exec_returns_output_and_exit_code_two_hops_down(fleet: Fleet, pro
 @pytest.mark.parametrize("protocol", ["websocket", "SPDY/3.1"])
 async def test_exec_with_stdin(fleet: Fleet, protocol: str) -> None:
     bob = fleet.kubeconfig("bob", "us-east")
-    env = tool_env(fleet.directory) if protocol == "websocket" else spdy(fleet)
+    env = speaking(fleet, protocol)
     process = await spawn(bob, "exec", "-i", POD, "--", "tr", "a-z", "A-Z", env=env)
     payload = b"".join(b"line %d of the input\n" % i for i in range(2000))  # ~44 KiB
     out, err = await asyncio.wait_for(process.communicate(payload), 60)
     assert process.returncode == 0, err.decode()
     assert out == payload.upper()
     await no_open_streams(fleet)
+
+
+# Starts a session with its stdin as the controlling terminal, then execs argv[1:].
+_CONTROLLING = (
+    "import fcntl, os, sys, termios; os.setsid(); fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 
 
 class Terminal:
@@ -163,10 +176,16 @@ class Terminal:
         except OSError:  # EIO: every process let go of the terminal
             asyncio.get_running_loop().remove_reader(self.master)
 
-    def controlling(self) -> None:
-        """In the child before exec: a session of its own with this terminal."""
-        os.setsid()
-        fcntl.ioctl(self.slave, termios.TIOCSCTTY, 0)
+    async def spawn(self, *argv: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+        """Run ``argv`` in a session of its own with this terminal as its controlling one.
+        A fresh Python does the setsid and TIOCSCTTY, then execs: a ``preexec_fn`` would run
+        in a fork of this process, whose gRPC threads make that unsafe."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _CONTROLLING, *argv,
+            stdin=self.slave, stdout=self.slave, stderr=self.slave, env=env,
+        )  # fmt: skip
+        os.close(self.slave)
+        return process
 
     async def type_until(self, keys: bytes, seen: bytes, timeout: float = 20.0) -> None:
         """Type ``keys`` every half second until ``seen`` has been printed."""
@@ -189,16 +208,13 @@ async def test_exec_on_a_terminal_gets_kubectls_size_and_each_resize(
     fleet: Fleet, protocol: str
 ) -> None:
     bob = fleet.kubeconfig("bob", "us-east")
-    env = tool_env(fleet.directory) if protocol == "websocket" else spdy(fleet)
+    env = speaking(fleet, protocol)
     terminal = Terminal(40, 120)
     binary = require_tools("kubectl")["kubectl"].path()
-    process = await asyncio.create_subprocess_exec(
+    process = await terminal.spawn(
         str(binary), f"--kubeconfig={bob}", "exec", "-it", POD, "-c", CONTAINER, "--",
-        "sh", "-c", SIZES,
-        stdin=terminal.slave, stdout=terminal.slave, stderr=terminal.slave, env=env,
-        preexec_fn=terminal.controlling,
+        "sh", "-c", SIZES, env=env,
     )  # fmt: skip
-    os.close(terminal.slave)
     try:
         await terminal.type_until(b"\r", b"40 120")  # the size kubectl had at the start
         terminal.resize(50, 132)  # the kernel tells kubectl, which tells the far terminal
@@ -259,7 +275,7 @@ async def exchange(port: int, payload: bytes) -> bytes:
 @pytest.mark.parametrize("protocol", ["websocket", "SPDY/3.1"])
 async def test_port_forward_to_an_echo_server(fleet: Fleet, protocol: str) -> None:
     bob = fleet.kubeconfig("bob", "us-east")
-    env = tool_env(fleet.directory) if protocol == "websocket" else spdy(fleet)
+    env = speaking(fleet, protocol)
     async with echo_server() as target:
         process = await spawn(bob, "port-forward", f"pod/{POD}", f":{target}", env=env)
         async with stopped_at_end(process):
@@ -361,7 +377,7 @@ async def test_an_upgrade_the_api_server_refuses_comes_back_as_its_status(
     fleet: Fleet, protocol: str
 ) -> None:
     bob = fleet.kubeconfig("bob", "us-east")
-    env = tool_env(fleet.directory) if protocol == "websocket" else spdy(fleet)
+    env = speaking(fleet, protocol)
     code, _, err = await kubectl(bob, "exec", POD, "-c", "nope", "--", "true", env=env)
     assert code != 0
     assert "nope" in err and "not valid for pod" in err, err
