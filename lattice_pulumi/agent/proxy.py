@@ -33,7 +33,13 @@ import httpx2
 from lattice_pulumi.agent.apiserver import ApiServerPool
 from lattice_pulumi.agent.proxy_upgrade import relay_upgrade
 from lattice_pulumi.protocol import pb
-from lattice_pulumi.protocol.tunnel import HOP_BY_HOP, MAX_CHUNK, StreamCancelled, TunnelStream
+from lattice_pulumi.protocol.tunnel import (
+    HOP_BY_HOP,
+    MAX_CHUNK,
+    StreamCancelled,
+    TunnelStream,
+    caller_header,
+)
 
 __all__ = [
     "MAX_REQUEST_BODY",
@@ -51,15 +57,10 @@ MAX_REQUEST_BODY = 3 * 1024 * 1024  # kube-apiserver's own default limit for a r
 Backend = Callable[[pb.ProxyStart, TunnelStream], Awaitable[None]]
 
 
-def _dropped(name: str) -> bool:
-    lower = name.lower()
-    return lower in HOP_BY_HOP or lower == "authorization" or lower.startswith("impersonate-")
-
-
 def proxied_request_headers(start: pb.ProxyStart) -> list[tuple[str, str]]:
     """The client's headers less credentials, impersonation and hop-by-hop ones, plus
     ``Impersonate-User`` and one ``Impersonate-Group`` per group of the caller."""
-    headers = [(h.name, h.value) for h in start.headers if not _dropped(h.name)]
+    headers = [(h.name, h.value) for h in start.headers if caller_header(h.name)]
     headers.append(("Impersonate-User", start.user))
     headers.extend(("Impersonate-Group", group) for group in start.groups)
     return headers

@@ -48,7 +48,13 @@ from lattice_pulumi.policy import Authorizer, Request, denial_message
 from lattice_pulumi.policy import requests as cedar_requests
 from lattice_pulumi.policy import schema as cedar_schema
 from lattice_pulumi.protocol import pb
-from lattice_pulumi.protocol.tunnel import HOP_BY_HOP, MAX_CHUNK, StreamCancelled, TunnelStream
+from lattice_pulumi.protocol.tunnel import (
+    HOP_BY_HOP,
+    MAX_CHUNK,
+    StreamCancelled,
+    TunnelStream,
+    caller_header,
+)
 
 __all__ = ["ProxyConfig", "ProxyServer", "status_response"]
 
@@ -83,17 +89,10 @@ def status_response(code: int, reason: str, message: str, **details: Any) -> web
     return web.json_response(body, status=code)
 
 
-def _forwarded(name: str) -> bool:
-    lower = name.lower()
-    return not (
-        lower in HOP_BY_HOP or lower == "authorization" or lower.startswith("impersonate-")
-    )
-
-
 def _add_client_headers(start: pb.ProxyStart, request: web.BaseRequest) -> None:
     add = start.headers.add  # cheaper than building ProxyHeader messages to copy in
     for name, value in request.headers.items():
-        if _forwarded(name):
+        if caller_header(name):
             add(name=name, value=value)
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "StreamCancelled",
     "StreamTable",
     "TunnelStream",
+    "caller_header",
     "chunks",
     "clamp_window",
 ]
@@ -54,6 +55,16 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
+
+
+def caller_header(name: str) -> bool:
+    """Whether a client's request header travels on: not hop-by-hop, not credentials, not
+    Impersonate-* (the agent sets who the request runs as)."""
+    lower = name.lower()
+    return not (
+        lower in HOP_BY_HOP or lower == "authorization" or lower.startswith("impersonate-")
+    )
+
 
 MAX_CHUNK = 32 * 1024  # body bytes per data frame
 DEFAULT_WINDOW = 256 * 1024  # initial credit of each direction of a stream

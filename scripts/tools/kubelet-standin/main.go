@@ -218,17 +218,17 @@ func (r localRuntime) ExecInContainer(ctx context.Context, name string, uid type
 			_ = stdin.Close()
 		}()
 	}
-	err := process.Wait()
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) && exitErr.Exited() {
-		return exitCodeError(err, exitErr.ExitCode())
-	}
-	return err
+	return exitResult(process.Wait())
 }
 
-// exitCodeError is how a runtime reports a command's exit code to the streaming server.
-func exitCodeError(err error, code int) error {
-	return utilexec.CodeExitError{Err: err, Code: code}
+// exitResult is what a runtime tells the streaming server of a finished command: its exit
+// code when it exited (kubectl then exits with it), else the error.
+func exitResult(err error) error {
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) && exitErr.Exited() {
+		return utilexec.CodeExitError{Err: err, Code: exitErr.ExitCode()}
+	}
+	return err
 }
 
 func (r localRuntime) AttachContainer(ctx context.Context, name string, uid types.UID, container string,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"os/exec"
 
@@ -34,9 +33,5 @@ func runInTerminal(process *exec.Cmd, in io.Reader, out io.Writer, resize <-chan
 	}()
 	err = process.Wait()
 	<-copied
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) && exitErr.Exited() {
-		return exitCodeError(err, exitErr.ExitCode())
-	}
-	return err
+	return exitResult(err)
 }
